@@ -1,0 +1,1 @@
+"""Provides the sans-IO chat core: all server state and the command handlers."""

@@ -1,0 +1,42 @@
+"""Provides the chat core's outputs (Send, Close) and its command-table entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from easychat.proto.message import Message
+
+if TYPE_CHECKING:
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Client
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Deliver `message` to every connection in `targets`."""
+
+    targets: Sequence[int]
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close connection `conn` once what was queued for it is sent."""
+
+    conn: int
+    reason: str
+
+
+Action = Send | Close
+Handler = Callable[["ChatCore", "Client", Message], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command's handler and the policy checked before it runs."""
+
+    handler: Handler
+    min_params: int = 0
+    before_registration: bool = False

@@ -1,0 +1,230 @@
+"""Provides room membership commands: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from easychat.chat import config as limits
+from easychat.chat.errors import IRCError
+from easychat.chat.state import Channel
+from easychat.proto import numerics as n
+from easychat.proto.limits import MAX_LINE_BYTES
+from easychat.proto.message import Message
+from easychat.proto.names import casefold, valid_channel
+
+if TYPE_CHECKING:
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Client
+
+log = logging.getLogger("easychat.chat")
+
+
+def handle_join(core: ChatCore, client: Client, msg: Message) -> None:
+    """JOIN <channel>{,<channel>} [<key>{,<key>}], or JOIN 0 to leave all.
+
+    Each channel is tried on its own: an error for one does not stop the rest.
+    """
+    if msg.params[0] == "0":
+        for channel in list(client.channels.values()):
+            part_channel(core, client, channel, client.nick or "")
+        return
+    names = msg.params[0].split(",")
+    keys = msg.params[1].split(",") if len(msg.params) > 1 else []
+    for i, name in enumerate(names):
+        key = keys[i] if i < len(keys) else None
+        try:
+            join_channel(core, client, name, key)
+        except IRCError as err:
+            core.reply(client, err.numeric, *err.params)
+
+
+def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> None:
+    """Puts `client` in channel `name`, creating it (with `client` as operator)."""
+    if not valid_channel(name, core.config.channellen):
+        raise IRCError(n.ERR_BADCHANMASK, name or "*", "Bad channel name")
+    folded = casefold(name)
+    channel = core.channels.get(folded)
+    if channel is not None and client in channel.members:
+        return
+    if len(client.channels) >= limits.MAX_CHANNELS_PER_CLIENT:
+        raise IRCError(n.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+    if channel is None:
+        channel = Channel(name, int(core.clock()))
+        core.channels[folded] = channel
+        channel.members[client] = {"o"}
+        log.info("room %s created by %s", name, client.nick)
+    else:
+        invited = casefold(client.name) in channel.invited
+        if channel.key is not None and key != channel.key:
+            raise IRCError(n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
+        if channel.is_banned(client) and not invited:
+            raise IRCError(n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
+        if "i" in channel.modes and not invited:
+            raise IRCError(n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
+        if channel.limit is not None and len(channel.members) >= channel.limit:
+            raise IRCError(n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
+        channel.invited.discard(casefold(client.name))
+        channel.members[client] = set()
+    client.channels[folded] = channel
+    log.info("%s joined %s", client.nick, channel.name)
+    core.send_many(channel.members, Message("JOIN", (channel.name,), client.prefix))
+    if channel.topic:
+        send_topic(core, client, channel)
+    send_names(core, client, channel)
+
+
+def handle_part(core: ChatCore, client: Client, msg: Message) -> None:
+    """PART <channel>{,<channel>} [<reason>]."""
+    reason = msg.params[1] if len(msg.params) > 1 else ""
+    for name in msg.params[0].split(","):
+        try:
+            channel = member_channel(core, client, name)
+            part_channel(core, client, channel, reason)
+        except IRCError as err:
+            core.reply(client, err.numeric, *err.params)
+
+
+def part_channel(core: ChatCore, client: Client, channel: Channel, reason: str) -> None:
+    """Takes `client` out of `channel`, telling every member."""
+    params = (channel.name, reason) if reason else (channel.name,)
+    core.send_many(channel.members, Message("PART", params, client.prefix))
+    core.remove_member(channel, client)
+    log.info("%s left %s", client.nick, channel.name)
+
+
+def member_channel(core: ChatCore, client: Client, name: str) -> Channel:
+    """The channel `name`, which `client` must be in (else 403 or 442)."""
+    channel = core.find_channel(name)
+    if channel is None:
+        raise IRCError(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+    if client not in channel.members:
+        raise IRCError(n.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+    return channel
+
+
+def visible(channel: Channel, client: Client) -> bool:
+    """Whether `client` may see that `channel` exists and who is in it (+s)."""
+    return "s" not in channel.modes or client in channel.members
+
+
+def handle_topic(core: ChatCore, client: Client, msg: Message) -> None:
+    """TOPIC <channel> [<topic>].
+
+    "If the protected topic mode is set on a channel, then clients MUST have
+    appropriate channel permissions to modify the topic of that channel."
+    """
+    name = msg.params[0]
+    if len(msg.params) == 1:
+        channel = core.find_channel(name)
+        if channel is None or not visible(channel, client):
+            raise IRCError(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+        if channel.topic:
+            send_topic(core, client, channel)
+        else:
+            core.reply(client, n.RPL_NOTOPIC, channel.name, "No topic is set")
+        return
+    channel = member_channel(core, client, name)
+    if "t" in channel.modes and not channel.is_op(client):
+        raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    channel.topic = msg.params[1][: core.config.topiclen]
+    channel.topic_setter = client.prefix
+    channel.topic_time = int(core.clock())
+    log.info("%s set the topic of %s to %r", client.nick, channel.name, channel.topic)
+    core.send_many(channel.members, Message("TOPIC", (channel.name, channel.topic), client.prefix))
+
+
+def send_topic(core: ChatCore, client: Client, channel: Channel) -> None:
+    """RPL_TOPIC and RPL_TOPICWHOTIME."""
+    core.reply(client, n.RPL_TOPIC, channel.name, channel.topic)
+    core.reply(
+        client, n.RPL_TOPICWHOTIME, channel.name, channel.topic_setter, str(channel.topic_time)
+    )
+
+
+def handle_names(core: ChatCore, client: Client, msg: Message) -> None:
+    """NAMES [<channel>{,<channel>}]."""
+    if not msg.params:
+        core.reply(client, n.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for name in msg.params[0].split(","):
+        channel = core.find_channel(name)
+        if channel is not None and visible(channel, client):
+            send_names(core, client, channel)
+        else:
+            core.reply(client, n.RPL_ENDOFNAMES, name, "End of /NAMES list")
+
+
+def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
+    """RPL_NAMREPLY lines (split to fit 512 bytes) and RPL_ENDOFNAMES."""
+    symbol = "@" if "s" in channel.modes else "="
+    head = f":{core.config.server_name} 353 {client.name} {symbol} {channel.name} :"
+    room = MAX_LINE_BYTES - 2 - len(head.encode())
+    names = [channel.prefix_of(member) + (member.nick or "") for member in channel.members]
+    line: list[str] = []
+    size = 0
+    for name in names:
+        if line and size + len(name) + 1 > room:
+            core.reply(client, n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+            line, size = [], 0
+        line.append(name)
+        size += len(name) + 1
+    if line:
+        core.reply(client, n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+    core.reply(client, n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+
+
+def handle_list(core: ChatCore, client: Client, msg: Message) -> None:
+    """LIST [<channel>{,<channel>}]: rooms with their member counts and topics."""
+    if msg.params and msg.params[0]:
+        found = (core.find_channel(name) for name in msg.params[0].split(","))
+        channels = [c for c in found if c is not None]
+    else:
+        channels = list(core.channels.values())
+    core.reply(client, n.RPL_LISTSTART, "Channel", "Users  Name")
+    for channel in channels:
+        if visible(channel, client):
+            count = str(len(channel.members))
+            core.reply(client, n.RPL_LIST, channel.name, count, channel.topic)
+    core.reply(client, n.RPL_LISTEND, "End of /LIST")
+
+
+def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:
+    """KICK <channel> <user>{,<user>} [<comment>]: operators only."""
+    channel = member_channel(core, client, msg.params[0])
+    if not channel.is_op(client):
+        raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    comment = msg.params[2][: limits.KICKLEN] if len(msg.params) > 2 else client.name
+    for nick in msg.params[1].split(","):
+        target = core.find_client(nick)
+        if target is None or target not in channel.members:
+            core.reply(
+                client, n.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel"
+            )
+            continue
+        kick = Message("KICK", (channel.name, target.name, comment), client.prefix)
+        core.send_many(channel.members, kick)
+        core.remove_member(channel, target)
+        log.info("%s kicked %s from %s (%s)", client.nick, target.nick, channel.name, comment)
+
+
+def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
+    """INVITE <nickname> <channel>.
+
+    "Only members of the channel are allowed to invite other users. ...
+    If the channel has the invite-only mode set, only channel operators may
+    issue INVITE command."
+    """
+    nick, name = msg.params[0], msg.params[1]
+    target = core.find_client(nick)
+    if target is None:
+        raise IRCError(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+    channel = member_channel(core, client, name)
+    if "i" in channel.modes and not channel.is_op(client):
+        raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    if target in channel.members:
+        raise IRCError(n.ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
+    channel.invited.add(casefold(target.name))
+    core.reply(client, n.RPL_INVITING, target.name, channel.name)
+    core.send(target, Message("INVITE", (target.name, channel.name), client.prefix))
+    log.info("%s invited %s to %s", client.nick, target.nick, channel.name)

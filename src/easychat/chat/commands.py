@@ -1,0 +1,40 @@
+"""Provides the command table: each command's handler and its policy."""
+
+from __future__ import annotations
+
+from easychat.chat import channels, messaging, modes, queries, registration
+from easychat.chat.actions import Command
+
+COMMANDS: dict[str, Command] = {
+    # Allowed before registration.
+    "CAP": Command(registration.handle_cap, 1, before_registration=True),
+    "PASS": Command(registration.handle_pass, 1, before_registration=True),
+    "NICK": Command(registration.handle_nick, 0, before_registration=True),
+    "USER": Command(registration.handle_user, 4, before_registration=True),
+    "PING": Command(registration.handle_ping, 1, before_registration=True),
+    "PONG": Command(registration.handle_pong, 0, before_registration=True),
+    "QUIT": Command(registration.handle_quit, 0, before_registration=True),
+    # Rooms.
+    "JOIN": Command(channels.handle_join, 1),
+    "PART": Command(channels.handle_part, 1),
+    "TOPIC": Command(channels.handle_topic, 1),
+    "NAMES": Command(channels.handle_names, 0),
+    "LIST": Command(channels.handle_list, 0),
+    "KICK": Command(channels.handle_kick, 2),
+    "INVITE": Command(channels.handle_invite, 2),
+    "MODE": Command(modes.handle_mode, 1),
+    # Messages.
+    "PRIVMSG": Command(messaging.handle_privmsg, 0),
+    "NOTICE": Command(messaging.handle_notice, 0),
+    "AWAY": Command(messaging.handle_away, 0),
+    # Queries.
+    "WHO": Command(queries.handle_who, 1),
+    "WHOIS": Command(queries.handle_whois, 1),
+    "WHOWAS": Command(queries.handle_whowas, 1),
+    "MOTD": Command(queries.handle_motd, 0),
+    "LUSERS": Command(queries.handle_lusers, 0),
+    "VERSION": Command(queries.handle_version, 0),
+    "TIME": Command(queries.handle_time, 0),
+    "ISON": Command(queries.handle_ison, 1),
+    "USERHOST": Command(queries.handle_userhost, 1),
+}

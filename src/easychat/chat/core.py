@@ -1,0 +1,204 @@
+"""Provides ChatCore: the server's state machine, fed lines and returning actions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from easychat.chat.actions import Action, Close, Command, Send
+from easychat.chat.commands import COMMANDS
+from easychat.chat.config import CoreConfig
+from easychat.chat.errors import IRCError
+from easychat.chat.state import Channel, Client
+from easychat.proto import numerics as n
+from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
+from easychat.proto.names import casefold
+
+log = logging.getLogger("easychat.chat")
+
+
+class ChatCore:
+    """All server state. Feed it connection events; it returns what to send.
+
+    Every public method returns the list of actions (`Send`, `Close`) that the
+    I/O shell must carry out, in order. Nothing here touches a socket or the
+    clock directly: time comes from `clock`.
+    """
+
+    def __init__(self, config: CoreConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.commands: dict[str, Command] = COMMANDS
+        self.clients: dict[int, Client] = {}
+        self.nicks: dict[str, Client] = {}
+        self.channels: dict[str, Channel] = {}
+        self.connections_total = 0
+        self.started = clock()
+        self._out: list[Action] = []
+
+    # -- events from the shell -------------------------------------------
+
+    def connect(self, conn: int, host: str) -> list[Action]:
+        """A connection was accepted from `host` (an IP address)."""
+        now = self.clock()
+        if host.startswith(":"):
+            host = "0" + host  # "::1" would read as a trailing parameter
+        if len(self.clients) >= self.config.max_clients:
+            log.warning("refused %s: server is full (%d clients)", host, len(self.clients))
+            self._out.append(Send((conn,), Message("ERROR", ("Server is full, try again later",))))
+            self._out.append(Close(conn, "server full"))
+            return self._take()
+        self.connections_total += 1
+        client = Client(conn, host, self.connections_total, now, last_seen=now)
+        self.clients[conn] = client
+        log.info("connection %d from %s (customer number %d)", conn, host, client.number)
+        return self._take()
+
+    def receive(self, conn: int, line: bytes) -> list[Action]:
+        """A complete line (without its terminator) arrived on `conn`."""
+        client = self.clients.get(conn)
+        if client is None:
+            return []
+        client.last_seen = self.clock()
+        client.ping_sent = None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            word = line.split(b" ", 1)[0]
+            command = word.decode().upper() if word.isascii() and word.isalpha() else "*"
+            self._fail(client, command, "INVALID_UTF8", "Message rejected, it was not UTF-8")
+            return self._take()
+        try:
+            msg = parse(text)
+        except LineTooLongError:
+            self.reply(client, n.ERR_INPUTTOOLONG, "Input line was too long")
+            return self._take()
+        except ProtocolError as exc:
+            self.reply(client, n.ERR_UNKNOWNERROR, "*", f"Malformed message: {exc}")
+            return self._take()
+        self._dispatch(client, msg)
+        return self._take()
+
+    def line_too_long(self, conn: int) -> list[Action]:
+        """The framing dropped a line from `conn` that exceeded every limit."""
+        client = self.clients.get(conn)
+        if client is not None:
+            self.reply(client, n.ERR_INPUTTOOLONG, "Input line was too long")
+        return self._take()
+
+    def disconnect(self, conn: int, reason: str) -> list[Action]:
+        """The connection went away (EOF, error, send queue full, ...)."""
+        client = self.clients.get(conn)
+        if client is not None:
+            self.quit(client, reason, tell_client=False)
+        return self._take()
+
+    def tick(self) -> list[Action]:
+        """Runs timers: registration timeout, keepalive PING, ping timeout."""
+        now = self.clock()
+        cfg = self.config
+        for client in list(self.clients.values()):
+            if not client.registered:
+                if now - client.connected_at >= cfg.registration_timeout:
+                    self.quit(client, "Registration timed out", tell_client=True)
+            elif client.ping_sent is not None:
+                if now - client.ping_sent >= cfg.ping_timeout:
+                    idle = int(now - client.last_seen)
+                    self.quit(client, f"Ping timeout: {idle} seconds", tell_client=True)
+            elif now - client.last_seen >= cfg.ping_interval:
+                client.ping_sent = now
+                self.send(client, Message("PING", (cfg.server_name,)))
+        return self._take()
+
+    def shutdown(self, reason: str = "Server shutting down") -> list[Action]:
+        """Tells every client the server is going away and closes them all."""
+        for client in list(self.clients.values()):
+            self.send(client, Message("ERROR", (reason,)))
+            self._out.append(Close(client.id, reason))
+        self.clients.clear()
+        self.nicks.clear()
+        self.channels.clear()
+        return self._take()
+
+    # -- helpers for handlers ---------------------------------------------
+
+    def _take(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    def _dispatch(self, client: Client, msg: Message) -> None:
+        command = self.commands.get(msg.command)
+        try:
+            if command is None:
+                if client.registered:
+                    raise IRCError(n.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
+                raise IRCError(n.ERR_NOTREGISTERED, "You have not registered")
+            if not client.registered and not command.before_registration:
+                raise IRCError(n.ERR_NOTREGISTERED, "You have not registered")
+            if len(msg.params) < command.min_params:
+                raise IRCError(n.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+            command.handler(self, client, msg)
+        except IRCError as err:
+            if msg.command != "NOTICE":  # RFC 2812: never reply to a NOTICE
+                self.reply(client, err.numeric, *err.params)
+
+    def send(self, client: Client, msg: Message) -> None:
+        """Queues `msg` for one client."""
+        self._out.append(Send((client.id,), msg))
+
+    def send_many(self, clients: Iterable[Client], msg: Message) -> None:
+        """Queues one `msg` for many clients (encoded once by the shell)."""
+        targets = tuple(c.id for c in clients)
+        if targets:
+            self._out.append(Send(targets, msg))
+
+    def reply(self, client: Client, numeric: str, *params: str) -> None:
+        """Queues a numeric reply from the server to `client`."""
+        self.send(client, Message(numeric, (client.name, *params), self.config.server_name))
+
+    def close(self, client: Client, reason: str) -> None:
+        """Queues the closing of `client`'s connection."""
+        self._out.append(Close(client.id, reason))
+
+    def _fail(self, client: Client, command: str, code: str, text: str) -> None:
+        self.send(client, Message("FAIL", (command, code, text), self.config.server_name))
+
+    def find_client(self, nick: str) -> Client | None:
+        """The registered client with this nick, if any."""
+        client = self.nicks.get(casefold(nick))
+        return client if client is not None and client.registered else None
+
+    def find_channel(self, name: str) -> Channel | None:
+        """The channel with this name, if it exists."""
+        return self.channels.get(casefold(name))
+
+    def neighbours(self, client: Client) -> set[Client]:
+        """Everyone who shares at least one channel with `client`, not `client`."""
+        peers: set[Client] = set()
+        for channel in client.channels.values():
+            peers.update(channel.members)
+        peers.discard(client)
+        return peers
+
+    def remove_member(self, channel: Channel, client: Client) -> None:
+        """Takes `client` out of `channel`, dropping the channel when empty."""
+        channel.members.pop(client, None)
+        client.channels.pop(channel.folded, None)
+        if not channel.members:
+            self.channels.pop(channel.folded, None)
+            log.info("room %s closed (empty)", channel.name)
+
+    def quit(self, client: Client, reason: str, *, tell_client: bool) -> None:
+        """Removes `client` everywhere, tells its neighbours, closes it."""
+        if client.registered:
+            self.send_many(self.neighbours(client), Message("QUIT", (reason,), client.prefix))
+        for channel in list(client.channels.values()):
+            self.remove_member(channel, client)
+        if client.nick is not None and self.nicks.get(casefold(client.nick)) is client:
+            del self.nicks[casefold(client.nick)]
+        self.clients.pop(client.id, None)
+        if tell_client:
+            self.send(client, Message("ERROR", (f"Closing link: {client.host} ({reason})",)))
+            self.close(client, reason)
+        log.info("%s disconnected (%s)", client.nick or f"connection {client.id}", reason)

@@ -1,0 +1,95 @@
+"""Provides message relay: PRIVMSG and NOTICE to rooms and people, and AWAY."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from easychat.chat import config as limits
+from easychat.chat.errors import IRCError
+from easychat.proto import numerics as n
+from easychat.proto.limits import MAX_LINE_BYTES
+from easychat.proto.message import Message
+from easychat.proto.names import is_channel
+
+if TYPE_CHECKING:
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Channel, Client
+
+log = logging.getLogger("easychat.chat")
+
+
+def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
+    """PRIVMSG <target>{,<target>} <text>."""
+    relay(core, client, msg)
+
+
+def handle_notice(core: ChatCore, client: Client, msg: Message) -> None:
+    """NOTICE <target>{,<target>} <text>; errors are never replied to."""
+    relay(core, client, msg)
+
+
+def relay(core: ChatCore, client: Client, msg: Message) -> None:
+    """Delivers a PRIVMSG or NOTICE to each of its targets.
+
+    A text that would not fit in 512 bytes once the server adds the sender's
+    prefix is refused with 417 rather than cut, so nothing is lost silently.
+    """
+    command = msg.command
+    if not msg.params or not msg.params[0]:
+        raise IRCError(n.ERR_NORECIPIENT, f"No recipient given ({command})")
+    if len(msg.params) < 2 or not msg.params[1]:
+        raise IRCError(n.ERR_NOTEXTTOSEND, "No text to send")
+    targets = msg.params[0].split(",")
+    text = msg.params[1]
+    if len(targets) > limits.MAX_TARGETS:
+        raise IRCError(n.ERR_TOOMANYCHANNELS, msg.params[0], "Too many targets")
+    for target in targets:
+        out = Message(command, (target, text), client.prefix)
+        if len(out.format().encode()) > MAX_LINE_BYTES - 2:
+            if command == "PRIVMSG":
+                core.reply(client, n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
+            return
+        try:
+            if is_channel(target):
+                channel = core.find_channel(target)
+                if channel is None:
+                    raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
+                check_can_send(channel, client)
+                out = Message(command, (channel.name, text), client.prefix)
+                recipients = [m for m in channel.members if m is not client]
+                core.send_many(recipients, out)
+                log.info("<%s> %s: %s", client.nick, channel.name, text)
+            else:
+                peer = core.find_client(target)
+                if peer is None:
+                    raise IRCError(n.ERR_NOSUCHNICK, target, "No such nick/channel")
+                core.send(peer, Message(command, (peer.name, text), client.prefix))
+                if command == "PRIVMSG" and peer.away is not None:
+                    core.reply(client, n.RPL_AWAY, peer.name, peer.away)
+                log.info("<%s> -> %s (private)", client.nick, peer.nick)
+        except IRCError as err:
+            if command == "PRIVMSG":
+                core.reply(client, err.numeric, *err.params)
+    client.last_spoke = core.clock()
+
+
+def check_can_send(channel: Channel, client: Client) -> None:
+    """Raises 404 unless `client` may speak in `channel` (+n, +m, +b)."""
+    member = client in channel.members
+    if "n" in channel.modes and not member:
+        raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
+    if "m" in channel.modes and not channel.is_voiced(client):
+        raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
+    if channel.is_banned(client) and not channel.is_voiced(client):
+        raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
+
+
+def handle_away(core: ChatCore, client: Client, msg: Message) -> None:
+    """AWAY [<text>]: with text marks the client away, without clears it."""
+    if msg.params and msg.params[0]:
+        client.away = msg.params[0][: limits.AWAYLEN]
+        core.reply(client, n.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        client.away = None
+        core.reply(client, n.RPL_UNAWAY, "You are no longer marked as being away")

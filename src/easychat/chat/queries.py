@@ -1,0 +1,145 @@
+"""Provides information queries: WHO, WHOIS, MOTD, LUSERS, VERSION, TIME, ISON, USERHOST."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from easychat import __version__
+from easychat.chat.channels import visible
+from easychat.chat.registration import isupport_tokens, send_lusers, send_motd
+from easychat.proto import numerics as n
+from easychat.proto.message import Message
+from easychat.proto.names import is_channel, mask_matches
+
+if TYPE_CHECKING:
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Channel, Client
+
+
+def handle_who(core: ChatCore, client: Client, msg: Message) -> None:
+    """WHO <mask>: a channel's members, or the users whose nick matches.
+
+    Users with mode +i are listed only to those who share a channel with them.
+    """
+    mask = msg.params[0]
+    if is_channel(mask):
+        channel = core.find_channel(mask)
+        if channel is not None and visible(channel, client):
+            for member in channel.members:
+                who_reply(core, client, member, channel)
+    else:
+        peers = core.neighbours(client) | {client}
+        for other in core.clients.values():
+            if not other.registered or not mask_matches(mask, other.name):
+                continue
+            if "i" in other.modes and other not in peers:
+                continue
+            who_reply(core, client, other, None)
+    core.reply(client, n.RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+def who_reply(core: ChatCore, client: Client, other: Client, channel: Channel | None) -> None:
+    """One RPL_WHOREPLY line."""
+    flags = "G" if other.away is not None else "H"
+    if channel is not None:
+        flags += channel.prefix_of(other)
+    core.reply(
+        client,
+        n.RPL_WHOREPLY,
+        channel.name if channel is not None else "*",
+        other.user or "*",
+        other.host,
+        core.config.server_name,
+        other.name,
+        flags,
+        f"0 {other.realname}",
+    )
+
+
+def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
+    """WHOIS [<server>] <nick>."""
+    nick = msg.params[-1]
+    other = core.find_client(nick)
+    if other is None:
+        core.reply(client, n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        core.reply(client, n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    core.reply(
+        client, n.RPL_WHOISUSER, other.name, other.user or "*", other.host, "*", other.realname
+    )
+    rooms = [
+        channel.prefix_of(other) + channel.name
+        for channel in other.channels.values()
+        if visible(channel, client)
+    ]
+    if rooms:
+        core.reply(client, n.RPL_WHOISCHANNELS, other.name, " ".join(rooms))
+    core.reply(client, n.RPL_WHOISSERVER, other.name, core.config.server_name, core.config.network)
+    if other.away is not None:
+        core.reply(client, n.RPL_AWAY, other.name, other.away)
+    now = core.clock()
+    idle = int(now - (other.last_spoke or other.connected_at))
+    core.reply(
+        client,
+        n.RPL_WHOISIDLE,
+        other.name,
+        str(idle),
+        str(int(other.connected_at)),
+        "seconds idle, signon time",
+    )
+    core.reply(client, n.RPL_ENDOFWHOIS, other.name, "End of /WHOIS list")
+
+
+def handle_motd(core: ChatCore, client: Client, msg: Message) -> None:
+    """MOTD: the message of the day."""
+    send_motd(core, client)
+
+
+def handle_lusers(core: ChatCore, client: Client, msg: Message) -> None:
+    """LUSERS: counts of users and channels."""
+    send_lusers(core, client)
+
+
+def handle_version(core: ChatCore, client: Client, msg: Message) -> None:
+    """VERSION: RPL_VERSION and the ISUPPORT tokens."""
+    core.reply(
+        client, n.RPL_VERSION, f"easychat-{__version__}", core.config.server_name, "EasyChat"
+    )
+    tokens = isupport_tokens(core)
+    for start in range(0, len(tokens), 12):
+        core.reply(
+            client, n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server"
+        )
+
+
+def handle_time(core: ChatCore, client: Client, msg: Message) -> None:
+    """TIME: the server's clock."""
+    now = core.clock()
+    text = time.strftime("%A %B %d %Y -- %H:%M:%S UTC", time.gmtime(now))
+    core.reply(client, n.RPL_TIME, core.config.server_name, text)
+
+
+def handle_ison(core: ChatCore, client: Client, msg: Message) -> None:
+    """ISON <nick>{ <nick>}: which of these nicks are online."""
+    nicks = " ".join(msg.params).split()
+    online = [c.name for c in (core.find_client(nick) for nick in nicks) if c is not None]
+    core.reply(client, n.RPL_ISON, " ".join(online))
+
+
+def handle_userhost(core: ChatCore, client: Client, msg: Message) -> None:
+    """USERHOST <nick>{ <nick>}: up to five `nick=+user@host` entries."""
+    entries = []
+    for nick in msg.params[:5]:
+        other = core.find_client(nick)
+        if other is not None:
+            mark = "-" if other.away is not None else "+"
+            entries.append(f"{other.name}={mark}{other.user}@{other.host}")
+    core.reply(client, n.RPL_USERHOST, " ".join(entries))
+
+
+def handle_whowas(core: ChatCore, client: Client, msg: Message) -> None:
+    """WHOWAS <nick>: this server keeps no nick history, so always 406."""
+    nick = msg.params[0]
+    core.reply(client, n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    core.reply(client, n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")

@@ -1,0 +1,225 @@
+"""Provides connection registration: CAP, NICK, USER, PASS, PING, PONG, QUIT."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from easychat import __version__
+from easychat.chat import config as limits
+from easychat.chat.channels import join_channel
+from easychat.chat.errors import IRCError
+from easychat.proto import numerics as n
+from easychat.proto.message import Message
+from easychat.proto.names import casefold, valid_nick
+
+if TYPE_CHECKING:
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Client
+
+log = logging.getLogger("easychat.chat")
+
+# Capabilities this server implements. Later features add to this set; only
+# what is here is advertised in `CAP LS` and acknowledged in `CAP REQ`.
+SUPPORTED_CAPS: dict[str, str] = {}
+
+USER_MODES = "iw"
+CHANNEL_MODES = "biklmnost"
+CHANNEL_MODES_WITH_PARAM = "bklov"
+
+
+def isupport_tokens(core: ChatCore) -> list[str]:
+    """The RPL_ISUPPORT tokens this server advertises."""
+    cfg = core.config
+    return [
+        "CASEMAPPING=ascii",
+        "CHANTYPES=#",
+        "PREFIX=(ov)@+",
+        "CHANMODES=b,k,l,imnst",
+        f"NICKLEN={cfg.nicklen}",
+        f"CHANNELLEN={cfg.channellen}",
+        f"TOPICLEN={cfg.topiclen}",
+        f"KICKLEN={limits.KICKLEN}",
+        f"AWAYLEN={limits.AWAYLEN}",
+        f"USERLEN={limits.USERLEN}",
+        f"CHANLIMIT=#:{limits.MAX_CHANNELS_PER_CLIENT}",
+        f"MAXLIST=b:{limits.MAX_BANS}",
+        f"MODES={limits.MAX_MODES}",
+        f"NETWORK={cfg.network}",
+        f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:1",
+        "UTF8ONLY",
+    ]
+
+
+def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
+    """CAP LS/LIST/REQ/END (IRCv3 capability negotiation, version 302).
+
+    "If the client sends CAP LS or CAP REQ before registration, the server
+    MUST NOT complete registration until the client sends CAP END."
+    """
+    sub = msg.params[0].upper()
+    server = core.config.server_name
+    if sub == "LS":
+        if not client.registered:
+            client.cap_negotiating = True
+        version = msg.params[1] if len(msg.params) > 1 else ""
+        offered = [
+            f"{name}={value}" if value and version >= "302" else name
+            for name, value in SUPPORTED_CAPS.items()
+        ]
+        core.send(client, Message("CAP", (client.name, "LS", " ".join(offered)), server))
+    elif sub == "LIST":
+        active = " ".join(sorted(client.caps))
+        core.send(client, Message("CAP", (client.name, "LIST", active), server))
+    elif sub == "REQ":
+        if not client.registered:
+            client.cap_negotiating = True
+        wanted = msg.params[1] if len(msg.params) > 1 else ""
+        names = wanted.split()
+        if names and all(name.lstrip("-") in SUPPORTED_CAPS for name in names):
+            for name in names:
+                if name.startswith("-"):
+                    client.caps.discard(name[1:])
+                else:
+                    client.caps.add(name)
+            core.send(client, Message("CAP", (client.name, "ACK", wanted), server))
+        else:
+            core.send(client, Message("CAP", (client.name, "NAK", wanted), server))
+    elif sub == "END":
+        if not client.registered:
+            client.cap_negotiating = False
+            try_register(core, client)
+    else:
+        raise IRCError(n.ERR_INVALIDCAPCMD, sub, "Invalid CAP subcommand")
+
+
+def handle_pass(core: ChatCore, client: Client, msg: Message) -> None:
+    """PASS: accepted and ignored; this server has no password yet."""
+    if client.registered:
+        raise IRCError(n.ERR_ALREADYREGISTERED, "You may not reregister")
+
+
+def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
+    """NICK <nickname>.
+
+    "If the server receives a NICK command from a client where the desired
+    nickname is already in use on the network, it should issue an
+    ERR_NICKNAMEINUSE numeric and ignore the NICK command."
+    """
+    if not msg.params or not msg.params[0]:
+        raise IRCError(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+    new = msg.params[0]
+    if not valid_nick(new, core.config.nicklen):
+        raise IRCError(n.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
+    folded = casefold(new)
+    holder = core.nicks.get(folded)
+    if holder is not None and holder is not client:
+        raise IRCError(n.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+    if new == client.nick:
+        return
+    old_prefix = client.prefix
+    if client.nick is not None:
+        core.nicks.pop(casefold(client.nick), None)
+    core.nicks[folded] = client
+    if not client.registered:
+        client.nick = new
+        try_register(core, client)
+        return
+    log.info("%s is now known as %s", client.nick, new)
+    client.nick = new
+    change = Message("NICK", (new,), old_prefix)
+    core.send_many([client, *core.neighbours(client)], change)
+
+
+def handle_user(core: ChatCore, client: Client, msg: Message) -> None:
+    """USER <username> 0 * <realname>."""
+    if client.registered:
+        raise IRCError(n.ERR_ALREADYREGISTERED, "You may not reregister")
+    username = msg.params[0][: limits.USERLEN]
+    if not username or any(ch in username for ch in "@!"):
+        raise IRCError(n.ERR_NEEDMOREPARAMS, "USER", "Invalid username")
+    client.user = username
+    client.realname = msg.params[3]
+    try_register(core, client)
+
+
+def handle_ping(core: ChatCore, client: Client, msg: Message) -> None:
+    """PING <token>: answered with PONG carrying the same token."""
+    server = core.config.server_name
+    core.send(client, Message("PONG", (server, msg.params[0]), server))
+
+
+def handle_pong(core: ChatCore, client: Client, msg: Message) -> None:
+    """PONG: liveness is already recorded for every line received."""
+
+
+def handle_quit(core: ChatCore, client: Client, msg: Message) -> None:
+    """QUIT [<reason>]: others in shared channels see `Quit: <reason>`."""
+    reason = f"Quit: {msg.params[0]}" if msg.params and msg.params[0] else "Quit"
+    core.quit(client, reason, tell_client=True)
+
+
+def try_register(core: ChatCore, client: Client) -> None:
+    """Completes registration once NICK and USER are in and CAP is done."""
+    if client.registered or client.cap_negotiating or client.nick is None or client.user is None:
+        return
+    client.registered = True
+    log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)
+    welcome(core, client)
+    for room in core.config.autojoin:
+        try:
+            join_channel(core, client, room, None)
+        except IRCError as err:
+            core.reply(client, err.numeric, *err.params)
+
+
+def welcome(core: ChatCore, client: Client) -> None:
+    """Sends 001-005, LUSERS and the MOTD."""
+    cfg = core.config
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(core.started))
+    version = f"easychat-{__version__}"
+    core.reply(
+        client, n.RPL_WELCOME, f"Welcome to Easy Chat! You are customer number {client.number}"
+    )
+    core.reply(client, n.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {version}")
+    core.reply(client, n.RPL_CREATED, f"This server was created {created}")
+    core.reply(
+        client,
+        n.RPL_MYINFO,
+        cfg.server_name,
+        version,
+        USER_MODES,
+        CHANNEL_MODES,
+        CHANNEL_MODES_WITH_PARAM,
+    )
+    tokens = isupport_tokens(core)
+    for start in range(0, len(tokens), 12):
+        core.reply(
+            client, n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server"
+        )
+    send_lusers(core, client)
+    send_motd(core, client)
+
+
+def send_lusers(core: ChatCore, client: Client) -> None:
+    """RPL_LUSERCLIENT and friends: how many are here."""
+    users = sum(1 for c in core.clients.values() if c.registered)
+    unknown = len(core.clients) - users
+    core.reply(client, n.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 server")
+    if unknown:
+        core.reply(client, n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+    core.reply(client, n.RPL_LUSERCHANNELS, str(len(core.channels)), "channels formed")
+    core.reply(client, n.RPL_LUSERME, f"I have {users} clients and 0 servers")
+
+
+def send_motd(core: ChatCore, client: Client) -> None:
+    """RPL_MOTDSTART/RPL_MOTD/RPL_ENDOFMOTD, or ERR_NOMOTD when there is none."""
+    motd = core.config.motd
+    if motd is None:
+        core.reply(client, n.ERR_NOMOTD, "MOTD File is missing")
+        return
+    core.reply(client, n.RPL_MOTDSTART, f"- {core.config.server_name} Message of the day - ")
+    for line in motd:
+        core.reply(client, n.RPL_MOTD, f"- {line}")
+    core.reply(client, n.RPL_ENDOFMOTD, "End of /MOTD command.")

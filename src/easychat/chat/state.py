@@ -1,0 +1,103 @@
+"""Provides the server's state records: clients and channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from easychat.proto.names import casefold, mask_matches
+
+
+@dataclass(slots=True, eq=False)
+class Client:
+    """One connection, registered or not."""
+
+    id: int
+    host: str
+    number: int
+    connected_at: float
+    nick: str | None = None
+    user: str | None = None
+    realname: str = ""
+    registered: bool = False
+    cap_negotiating: bool = False
+    caps: set[str] = field(default_factory=set)
+    away: str | None = None
+    modes: set[str] = field(default_factory=set)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    last_seen: float = 0.0
+    last_spoke: float = 0.0
+    ping_sent: float | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The client's source, `nick!user@host`."""
+        return f"{self.nick}!{self.user}@{self.host}"
+
+    @property
+    def name(self) -> str:
+        """The nick to address replies to (`*` before one is set)."""
+        return self.nick or "*"
+
+
+@dataclass(slots=True)
+class Ban:
+    """One entry of a channel's ban list."""
+
+    mask: str
+    setter: str
+    set_at: int
+
+
+@dataclass(slots=True, eq=False)
+class Channel:
+    """One room: its members with their prefixes, topic and modes."""
+
+    name: str
+    created: int
+    members: dict[Client, set[str]] = field(default_factory=dict)
+    topic: str = ""
+    topic_setter: str = ""
+    topic_time: int = 0
+    modes: set[str] = field(default_factory=lambda: {"n", "t"})
+    key: str | None = None
+    limit: int | None = None
+    bans: list[Ban] = field(default_factory=list)
+    invited: set[str] = field(default_factory=set)
+
+    @property
+    def folded(self) -> str:
+        """The casefolded name, the channel's identity."""
+        return casefold(self.name)
+
+    def is_op(self, client: Client) -> bool:
+        """Tells whether `client` is a channel operator here."""
+        return "o" in self.members.get(client, ())
+
+    def is_voiced(self, client: Client) -> bool:
+        """Tells whether `client` is voiced or an operator here."""
+        return bool(self.members.get(client, set()) & {"o", "v"})
+
+    def is_banned(self, client: Client) -> bool:
+        """Tells whether any ban mask matches `client`."""
+        return any(mask_matches(ban.mask, client.prefix) for ban in self.bans)
+
+    def prefix_of(self, client: Client) -> str:
+        """The highest membership prefix of `client` (`@`, `+` or nothing)."""
+        modes = self.members.get(client, set())
+        if "o" in modes:
+            return "@"
+        if "v" in modes:
+            return "+"
+        return ""
+
+    def mode_string(self, show_key: bool) -> tuple[str, ...]:
+        """The channel's modes as MODE parameters (`+ntk`, `key`, ...)."""
+        flags = "".join(sorted(self.modes))
+        args: list[str] = []
+        if self.key is not None:
+            flags += "k"
+            args.append(self.key if show_key else "*")
+        if self.limit is not None:
+            flags += "l"
+            args.append(str(self.limit))
+        return ("+" + flags, *args)

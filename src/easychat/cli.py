@@ -1,0 +1,158 @@
+"""Provides the `easychat` command line: `serve` (and `--version`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.logging import RichHandler
+
+from easychat import __version__
+from easychat.chat import config as defaults
+from easychat.chat.config import CoreConfig
+from easychat.chat.core import ChatCore
+from easychat.net.server import SENDQ_BYTES, Server
+from easychat.settings import (
+    Option,
+    SettingsError,
+    add_options,
+    port_number,
+    positive_float,
+    positive_int,
+    resolve,
+)
+
+SERVE_OPTIONS = (
+    Option("host", str, "0.0.0.0", "address to listen on"),
+    Option("port", port_number, 6667, "TCP port to listen on"),
+    Option(
+        "autojoin",
+        str,
+        "#lobby",
+        "comma-separated rooms every user joins on arrival; empty for none",
+    ),
+    Option("motd", str, None, "file holding the message of the day"),
+    Option("max-clients", positive_int, defaults.MAX_CLIENTS, "connections served at once"),
+    Option("server-name", str, "easychat.local", "name the server gives itself"),
+    Option("network", str, "EasyChat", "network name shown to clients"),
+    Option(
+        "registration-timeout",
+        positive_float,
+        defaults.REGISTRATION_TIMEOUT,
+        "seconds a new connection has to register",
+    ),
+    Option(
+        "ping-interval",
+        positive_float,
+        defaults.PING_INTERVAL,
+        "seconds of silence before the server sends PING",
+    ),
+    Option(
+        "ping-timeout",
+        positive_float,
+        defaults.PING_TIMEOUT,
+        "seconds to wait for an answer to PING",
+    ),
+    Option("sendq", positive_int, SENDQ_BYTES, "bytes queued for a client before it is cut off"),
+    Option("log-level", str, "info", "debug, info, warning or error"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="easychat", description="A terminal chat over IRC.")
+    parser.add_argument("--version", action="version", version=f"easychat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the chat server",
+        description="Run the EasyChat server. Every flag can also be set with the "
+        "environment variable shown, or in the TOML file given to --config.",
+    )
+    add_options(serve, SERVE_OPTIONS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `easychat` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = resolve(args, SERVE_OPTIONS)
+            return serve(settings)
+        except SettingsError as exc:
+            parser.exit(2, f"easychat serve: error: {exc}\n")
+    parser.print_help()
+    return 2
+
+
+def core_config(settings: dict[str, Any]) -> CoreConfig:
+    """The chat core's configuration from resolved settings."""
+    motd: tuple[str, ...] | None = None
+    if settings["motd"]:
+        path = Path(settings["motd"])
+        try:
+            motd = tuple(path.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"cannot read MOTD file {path}: {exc}") from None
+    rooms = tuple(room.strip() for room in settings["autojoin"].split(",") if room.strip())
+    return CoreConfig(
+        server_name=settings["server_name"],
+        network=settings["network"],
+        autojoin=rooms,
+        motd=motd,
+        max_clients=settings["max_clients"],
+        registration_timeout=settings["registration_timeout"],
+        ping_interval=settings["ping_interval"],
+        ping_timeout=settings["ping_timeout"],
+    )
+
+
+def setup_logging(level: str) -> None:
+    """Timestamped log lines: rich on a terminal, plain text otherwise."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise SettingsError(f"--log-level: unknown level {level!r}")
+    handler: logging.Handler
+    if sys.stdout.isatty():
+        handler = RichHandler(show_path=False, log_time_format="[%Y-%m-%d %H:%M:%S]")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+
+
+def serve(settings: dict[str, Any]) -> int:
+    """Runs the server until SIGINT or SIGTERM; returns the exit status."""
+    setup_logging(settings["log_level"])
+    log = logging.getLogger("easychat.server")
+    core = ChatCore(core_config(settings))
+    server = Server(core, settings["host"], settings["port"], settings["sendq"])
+    try:
+        host, port = server.listen()
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", settings["host"], settings["port"], exc.strerror)
+        return 1
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        server.stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    log.info("EasyChat %s listening on %s:%d", __version__, host, port)
+    print("Waiting for a connection...", flush=True)
+    server.serve_forever()
+    log.info("server stopped")
+    return 0

@@ -1,0 +1,1 @@
+"""Provides the I/O shells around the sans-IO cores."""

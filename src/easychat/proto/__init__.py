@@ -1,0 +1,1 @@
+"""Provides the sans-IO IRC protocol core shared by the server and the client."""

@@ -1,0 +1,17 @@
+"""Provides the protocol's size limits, each with the reason for its value."""
+
+from __future__ import annotations
+
+# Modern IRC: a message without tags is at most 512 bytes including the CRLF.
+# Every server and client in the field agrees on this value.
+MAX_LINE_BYTES = 512
+
+# IRCv3 message-tags: the tag section (with its leading '@' and trailing space)
+# is at most 8191 bytes, on top of the 512 bytes of the rest of the message.
+MAX_TAGS_BYTES = 8191
+
+# The framing layer drops anything longer than both together before parsing.
+MAX_FRAME_BYTES = MAX_TAGS_BYTES + MAX_LINE_BYTES
+
+# Modern IRC: "a maximum of 15 parameters" per message.
+MAX_PARAMS = 15

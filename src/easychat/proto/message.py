@@ -1,0 +1,185 @@
+"""Provides the IRC `Message` value with its parser and formatter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS
+
+
+class ProtocolError(Exception):
+    """A line the peer sent that is not a valid IRC message (the peer's fault)."""
+
+
+class LineTooLongError(ProtocolError):
+    """The message part after the tags exceeds MAX_LINE_BYTES."""
+
+
+class LocalProtocolError(Exception):
+    """We tried to build a message that cannot go on the wire (our bug)."""
+
+
+_TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_FORBIDDEN = ("\r", "\n", "\0")
+
+
+def escape_tag_value(value: str) -> str:
+    """Escapes a tag value per IRCv3 message-tags."""
+    return "".join(_TAG_ESCAPES.get(ch, ch) for ch in value)
+
+
+def unescape_tag_value(value: str) -> str:
+    """Unescapes a tag value per IRCv3 message-tags.
+
+    A backslash before any other character is dropped; a trailing lone
+    backslash is dropped, as the specification requires.
+    """
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        out.append(_TAG_UNESCAPES.get(nxt, nxt))
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message: tags, an optional source, a command and its parameters."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: dict[str, str] = field(default_factory=dict, compare=True)
+
+    @classmethod
+    def parse(cls, line: str) -> Message:
+        """Parses one line (without its CRLF).
+
+        Raises:
+            LineTooLongError: the part after the tags is over 510 bytes.
+            ProtocolError: the line is not a valid message.
+        """
+        return parse(line)
+
+    def format(self) -> str:
+        """Formats the message as one line without CRLF."""
+        return format_message(self)
+
+    def to_bytes(self) -> bytes:
+        """Encodes the message as UTF-8 with its CRLF, ready for the wire."""
+        return encode(self)
+
+    @property
+    def nick(self) -> str | None:
+        """The nickname part of the source, if there is a source."""
+        if self.source is None:
+            return None
+        return self.source.split("!", 1)[0].split("@", 1)[0]
+
+
+def parse(line: str) -> Message:
+    """Parses one IRC line (without its CRLF) into a Message.
+
+    Raises:
+        LineTooLongError: the part after the tags is over 510 bytes.
+        ProtocolError: the line is not a valid message.
+    """
+    if any(ch in line for ch in _FORBIDDEN):
+        raise ProtocolError("Line contains CR, LF or NUL")
+    rest = line
+    tags: dict[str, str] = {}
+    if rest.startswith("@"):
+        tag_part, _, rest = rest[1:].partition(" ")
+        for item in tag_part.split(";"):
+            if not item:
+                continue
+            key, _, value = item.partition("=")
+            tags[key] = unescape_tag_value(value)
+    rest = rest.lstrip(" ")
+    if len(rest.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES - 2:
+        raise LineTooLongError("Input line was too long")
+    source: str | None = None
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        if not source:
+            raise ProtocolError("Empty source")
+        rest = rest.lstrip(" ")
+    command, _, rest = rest.partition(" ")
+    if not command:
+        raise ProtocolError("No command")
+    if not (command.isascii() and (command.isalpha() or (command.isdigit() and len(command) == 3))):
+        raise ProtocolError("Malformed command")
+    params: list[str] = []
+    while rest:
+        rest = rest.lstrip(" ")
+        if not rest:
+            break
+        if rest.startswith(":"):
+            params.append(rest[1:])
+            break
+        param, _, rest = rest.partition(" ")
+        params.append(param)
+    if len(params) > MAX_PARAMS:
+        raise ProtocolError(f"More than {MAX_PARAMS} parameters")
+    return Message(command.upper(), tuple(params), source, tags)
+
+
+def format_message(msg: Message) -> str:
+    """Formats a Message as one line without CRLF.
+
+    Raises:
+        LocalProtocolError: a part of the message cannot be put on the wire.
+    """
+    parts: list[str] = []
+    if msg.tags:
+        items = []
+        for key, value in msg.tags.items():
+            if not key or any(ch in key for ch in " ;=\r\n\0"):
+                raise LocalProtocolError(f"Invalid tag key {key!r}")
+            items.append(f"{key}={escape_tag_value(value)}" if value else key)
+        parts.append("@" + ";".join(items))
+    if msg.source is not None:
+        if not msg.source or any(ch in msg.source for ch in " \r\n\0"):
+            raise LocalProtocolError(f"Invalid source {msg.source!r}")
+        parts.append(":" + msg.source)
+    if not msg.command or " " in msg.command:
+        raise LocalProtocolError(f"Invalid command {msg.command!r}")
+    parts.append(msg.command)
+    last = len(msg.params) - 1
+    for i, param in enumerate(msg.params):
+        if any(ch in param for ch in _FORBIDDEN):
+            raise LocalProtocolError(f"Parameter contains CR, LF or NUL: {param!r}")
+        if i == last and (not param or " " in param or param.startswith(":")):
+            parts.append(":" + param)
+        elif not param or " " in param or param.startswith(":"):
+            raise LocalProtocolError(f"Invalid middle parameter {param!r}")
+        else:
+            parts.append(param)
+    return " ".join(parts)
+
+
+def encode(msg: Message) -> bytes:
+    """Encodes a Message with CRLF, never longer than the protocol allows.
+
+    The part after the tags is cut to 510 bytes (at a UTF-8 character
+    boundary) so that a peer never receives a line it must reject. Handlers
+    check lengths before they relay, so this is a safety net, not a policy.
+    """
+    line = format_message(msg)
+    data = line.encode("utf-8", "surrogateescape")
+    tag_len = 0
+    if msg.tags:
+        tag_len = data.index(b" ") + 1
+    if len(data) - tag_len > MAX_LINE_BYTES - 2:
+        cut = tag_len + MAX_LINE_BYTES - 2
+        # Back off to the start of a UTF-8 character.
+        while cut > tag_len and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        data = data[:cut]
+    return data + b"\r\n"

@@ -1,0 +1,46 @@
+"""Shared fixtures: a live server on a loopback port and clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from easychat.chat.config import CoreConfig
+from tests.ircclient import IRCClient, RunningServer
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., RunningServer]]:
+    """Starts servers with the given CoreConfig; stops them after the test."""
+    servers: list[RunningServer] = []
+
+    def start(config: CoreConfig | None = None, **kwargs: int) -> RunningServer:
+        server = RunningServer(config, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server: Callable[..., RunningServer]) -> RunningServer:
+    """A server on its defaults (autojoin #lobby)."""
+    return make_server()
+
+
+@pytest.fixture
+def connect(server: RunningServer) -> Iterator[Callable[[], IRCClient]]:
+    """Opens raw connections to `server`; closes them after the test."""
+    clients: list[IRCClient] = []
+
+    def open_client() -> IRCClient:
+        client = server.client()
+        clients.append(client)
+        return client
+
+    yield open_client
+    for client in clients:
+        client.close()
