@@ -1,0 +1,101 @@
+"""Settings: a flag beats its EASYCHAT_* variable, which beats the TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from easychat.cli import SERVE_OPTIONS, build_parser, core_config, main
+from easychat.settings import SettingsError, resolve
+
+
+def settings_for(argv: list[str], environ: dict[str, str] | None = None) -> dict[str, object]:
+    args = build_parser().parse_args(["serve", *argv])
+    return resolve(args, SERVE_OPTIONS, environ or {})
+
+
+def test_defaults() -> None:
+    values = settings_for([])
+    assert values["host"] == "0.0.0.0"
+    assert values["port"] == 6667
+    assert values["autojoin"] == "#lobby"
+    assert values["max_clients"] == 1024
+
+
+def test_every_option_has_a_variable_named_after_its_flag() -> None:
+    names = {opt.name: opt.env for opt in SERVE_OPTIONS}
+    assert names["port"] == "EASYCHAT_PORT"
+    assert names["max-clients"] == "EASYCHAT_MAX_CLIENTS"
+    assert names["registration-timeout"] == "EASYCHAT_REGISTRATION_TIMEOUT"
+
+
+def test_precedence_flag_then_env_then_file_then_default(tmp_path: Path) -> None:
+    toml = tmp_path / "easychat.toml"
+    toml.write_text('port = 7000\nhost = "127.0.0.1"\nmax-clients = 5\nnetwork = "FromFile"\n')
+    env = {"EASYCHAT_PORT": "7001", "EASYCHAT_HOST": "::1", "EASYCHAT_CONFIG": str(toml)}
+    values = settings_for(["--port", "7002"], env)
+    assert values["port"] == 7002  # flag
+    assert values["host"] == "::1"  # variable
+    assert values["max_clients"] == 5  # file, dashed key
+    assert values["network"] == "FromFile"  # file
+    assert values["server_name"] == "easychat.local"  # default
+
+
+def test_config_flag_wins_over_config_variable(tmp_path: Path) -> None:
+    first = tmp_path / "a.toml"
+    first.write_text("port = 1\n")
+    second = tmp_path / "b.toml"
+    second.write_text("port = 2\n")
+    values = settings_for(["--config", str(second)], {"EASYCHAT_CONFIG": str(first)})
+    assert values["port"] == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--port", "abc"], {}, "--port"),
+        (["--port", "70000"], {}, "between 0 and 65535"),
+        ([], {"EASYCHAT_MAX_CLIENTS": "0"}, "EASYCHAT_MAX_CLIENTS"),
+        ([], {"EASYCHAT_PING_TIMEOUT": "-1"}, "above zero"),
+    ],
+)
+def test_bad_values_are_explained(argv: list[str], environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings_for(argv, environ)
+
+
+def test_bad_toml_is_explained(tmp_path: Path) -> None:
+    toml = tmp_path / "bad.toml"
+    toml.write_text("port = [\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        settings_for(["--config", str(toml)])
+    toml.write_text("prot = 6667\n")
+    with pytest.raises(SettingsError, match="unknown setting 'prot'"):
+        settings_for(["--config", str(toml)])
+    toml.write_text('port = "6667x"\n')
+    with pytest.raises(SettingsError, match="port"):
+        settings_for(["--config", str(toml)])
+    with pytest.raises(SettingsError, match="cannot read config file"):
+        settings_for(["--config", str(tmp_path / "missing.toml")])
+
+
+def test_autojoin_and_motd_reach_the_core(tmp_path: Path) -> None:
+    motd = tmp_path / "motd.txt"
+    motd.write_text("Be kind.\nHave fun.\n")
+    cfg = core_config(settings_for(["--autojoin", "#a, #b", "--motd", str(motd)]))
+    assert cfg.autojoin == ("#a", "#b")
+    assert cfg.motd == ("Be kind.", "Have fun.")
+    assert core_config(settings_for(["--autojoin", ""])).autojoin == ()
+
+
+def test_missing_motd_file_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read MOTD file"):
+        core_config(settings_for(["--motd", str(tmp_path / "nope")]))
+
+
+def test_main_exits_2_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--port", "nope"])
+    assert exc.value.code == 2
+    assert "--port: invalid value 'nope'" in capsys.readouterr().err
