@@ -55,7 +55,7 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         channel.members[client] = {"o"}
         log.info("room %s created by %s", name, client.nick)
     else:
-        invited = casefold(client.name) in channel.invited
+        invited = client in channel.invited
         if channel.key is not None and key != channel.key:
             raise IRCError(n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
         if channel.is_banned(client) and not invited:
@@ -64,7 +64,7 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
             raise IRCError(n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
         if channel.limit is not None and len(channel.members) >= channel.limit:
             raise IRCError(n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-        channel.invited.discard(casefold(client.name))
+        channel.invited.discard(client)
         channel.members[client] = set()
     client.channels[folded] = channel
     log.info("%s joined %s", client.nick, channel.name)
@@ -94,9 +94,13 @@ def part_channel(core: ChatCore, client: Client, channel: Channel, reason: str) 
 
 
 def member_channel(core: ChatCore, client: Client, name: str) -> Channel:
-    """The channel `name`, which `client` must be in (else 403 or 442)."""
+    """The channel `name`, which `client` must be in (else 403 or 442).
+
+    A secret (+s) channel the client is not in answers 403, as if it did not
+    exist, so that its name cannot be probed.
+    """
     channel = core.find_channel(name)
-    if channel is None:
+    if channel is None or not visible(channel, client):
         raise IRCError(n.ERR_NOSUCHCHANNEL, name, "No such channel")
     if client not in channel.members:
         raise IRCError(n.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
@@ -156,11 +160,20 @@ def handle_names(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
-    """RPL_NAMREPLY lines (split to fit 512 bytes) and RPL_ENDOFNAMES."""
+    """RPL_NAMREPLY lines (split to fit 512 bytes) and RPL_ENDOFNAMES.
+
+    "Users with the invisible user mode set are not shown in channel
+    responses unless the requesting client is also joined to that channel."
+    """
     symbol = "@" if "s" in channel.modes else "="
     head = f":{core.config.server_name} 353 {client.name} {symbol} {channel.name} :"
     room = MAX_LINE_BYTES - 2 - len(head.encode())
-    names = [channel.prefix_of(member) + (member.nick or "") for member in channel.members]
+    joined = client in channel.members
+    names = [
+        channel.prefix_of(member) + (member.nick or "")
+        for member in channel.members
+        if joined or "i" not in member.modes
+    ]
     line: list[str] = []
     size = 0
     for name in names:
@@ -224,7 +237,7 @@ def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
         raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     if target in channel.members:
         raise IRCError(n.ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
-    channel.invited.add(casefold(target.name))
+    channel.invited.add(target)
     core.reply(client, n.RPL_INVITING, target.name, channel.name)
     core.send(target, Message("INVITE", (target.name, channel.name), client.prefix))
     log.info("%s invited %s to %s", client.nick, target.nick, channel.name)

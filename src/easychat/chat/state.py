@@ -62,7 +62,9 @@ class Channel:
     key: str | None = None
     limit: int | None = None
     bans: list[Ban] = field(default_factory=list)
-    invited: set[str] = field(default_factory=set)
+    # Clients invited since they last joined; kept as clients, not nicks, so
+    # an invitation does not pass to whoever takes the nick next.
+    invited: set[Client] = field(default_factory=set)
 
     @property
     def folded(self) -> str:
