@@ -21,6 +21,14 @@ log = logging.getLogger("easychat.server")
 # similar per-class limits).
 SENDQ_BYTES = 1 << 20
 
+# Kernel send buffer per client socket. Left alone, Linux autotunes it up to
+# tcp_wmem's maximum (4 MiB by default), so a client that stops reading
+# could hold several times SENDQ_BYTES in the kernel before its queue here
+# even starts to grow, and "SendQ exceeded" would fire late and at an
+# unpredictable point. 64 KiB (Linux doubles it for bookkeeping) still
+# keeps a chat connection's throughput far above what it needs.
+SOCKET_SNDBUF = 64 * 1024
+
 # Bytes read from a socket per recv call.
 RECV_BYTES = 64 * 1024
 
@@ -153,6 +161,7 @@ class Server:
                 return
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
             self._next_id += 1
             conn = Connection(self._next_id, sock)
             self.conns[conn.id] = conn
