@@ -18,6 +18,11 @@ from easychat.proto.names import casefold
 log = logging.getLogger("easychat.chat")
 
 
+def _sendable_middle(param: str) -> bool:
+    """Tells whether `param` can be sent as a parameter other than the last."""
+    return bool(param) and " " not in param and not param.startswith(":")
+
+
 class ChatCore:
     """All server state. Feed it connection events; it returns what to send.
 
@@ -154,8 +159,16 @@ class ChatCore:
             self._out.append(Send(targets, msg))
 
     def reply(self, client: Client, numeric: str, *params: str) -> None:
-        """Queues a numeric reply from the server to `client`."""
-        self.send(client, Message(numeric, (client.name, *params), self.config.server_name))
+        """Queues a numeric reply from the server to `client`.
+
+        Replies often echo what the client sent (a nick, a target, a CAP
+        subcommand). A middle parameter that could not go on the wire (empty,
+        holding a space, starting with ':') is sent as `*` instead, so peer
+        input never makes the core build a line that cannot be sent.
+        """
+        *middle, last = (client.name, *params)
+        safe = tuple(p if _sendable_middle(p) else "*" for p in middle)
+        self.send(client, Message(numeric, (*safe, last), self.config.server_name))
 
     def close(self, client: Client, reason: str) -> None:
         """Queues the closing of `client`'s connection."""

@@ -64,9 +64,9 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
         if not client.registered:
             client.cap_negotiating = True
         version = msg.params[1] if len(msg.params) > 1 else ""
+        v302 = version.isdigit() and int(version) >= 302
         offered = [
-            f"{name}={value}" if value and version >= "302" else name
-            for name, value in SUPPORTED_CAPS.items()
+            f"{name}={value}" if value and v302 else name for name, value in SUPPORTED_CAPS.items()
         ]
         core.send(client, Message("CAP", (client.name, "LS", " ".join(offered)), server))
     elif sub == "LIST":
@@ -155,8 +155,12 @@ def handle_pong(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def handle_quit(core: ChatCore, client: Client, msg: Message) -> None:
-    """QUIT [<reason>]: others in shared channels see `Quit: <reason>`."""
-    reason = f"Quit: {msg.params[0]}" if msg.params and msg.params[0] else "Quit"
+    """QUIT [<reason>]: others in shared channels see `Quit: <reason>`.
+
+    "This applies even if <reason> is empty, in which case the reason sent to
+    other clients SHOULD be just this "Quit: " string."
+    """
+    reason = f"Quit: {msg.params[0] if msg.params else ''}"
     core.quit(client, reason, tell_client=True)
 
 
