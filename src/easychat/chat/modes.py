@@ -78,12 +78,18 @@ def channel_mode(core: ChatCore, client: Client, msg: Message) -> None:
     applied: list[tuple[str, str, str | None]] = []
     with_param = 0
     is_op = channel.is_op(client)
+    listed = False
     for ch in msg.params[1]:
         if ch in "+-":
             sign = ch
             continue
         if ch == "b" and not args:
-            send_banlist(core, client, channel)
+            # "servers SHOULD only send the list for that mode to the client
+            # once, regardless of how many times that type A mode is
+            # contained in the <modestring>."
+            if not listed:
+                send_banlist(core, client, channel)
+                listed = True
             continue
         if ch not in "bklov" and ch not in FLAG_MODES:
             core.reply(client, n.ERR_UNKNOWNMODE, ch, "is unknown mode char to me")

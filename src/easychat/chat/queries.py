@@ -20,18 +20,23 @@ if TYPE_CHECKING:
 def handle_who(core: ChatCore, client: Client, msg: Message) -> None:
     """WHO <mask>: a channel's members, or the users whose nick matches.
 
-    Users with mode +i are listed only to those who share a channel with them.
+    "Visible users are users who either aren't invisible (user mode +i) or
+    have a common channel with the requesting client." A channel's +i
+    members are listed only to the channel's own members.
     """
     mask = msg.params[0]
     if is_channel(mask):
         channel = core.find_channel(mask)
         if channel is not None and visible(channel, client):
+            joined = client in channel.members
             for member in channel.members:
-                who_reply(core, client, member, channel)
+                if joined or "i" not in member.modes:
+                    who_reply(core, client, member, channel)
     else:
+        pattern = "*" if mask == "0" else mask  # RFC 1459: "0" matches everyone
         peers = core.neighbours(client) | {client}
         for other in core.clients.values():
-            if not other.registered or not mask_matches(mask, other.name):
+            if not other.registered or not mask_matches(pattern, other.name):
                 continue
             if "i" in other.modes and other not in peers:
                 continue
@@ -58,7 +63,11 @@ def who_reply(core: ChatCore, client: Client, other: Client, channel: Channel | 
 
 
 def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
-    """WHOIS [<server>] <nick>."""
+    """WHOIS [<server>] <nick>.
+
+    "The server SHOULD answer this command with numeric messages with
+    information about the nick, ending with RPL_ENDOFWHOIS".
+    """
     nick = msg.params[-1]
     other = core.find_client(nick)
     if other is None:
@@ -68,10 +77,13 @@ def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
     core.reply(
         client, n.RPL_WHOISUSER, other.name, other.user or "*", other.host, "*", other.realname
     )
+    # "the only channels that will show up in a WHOIS of an invisible user
+    # will be those they share with the user that submitted the command."
+    hidden = "i" in other.modes and other is not client
     rooms = [
         channel.prefix_of(other) + channel.name
         for channel in other.channels.values()
-        if visible(channel, client)
+        if visible(channel, client) and not (hidden and client not in channel.members)
     ]
     if rooms:
         core.reply(client, n.RPL_WHOISCHANNELS, other.name, " ".join(rooms))
