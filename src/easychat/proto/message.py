@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS
+from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
 
 
 class ProtocolError(Exception):
@@ -12,7 +12,7 @@ class ProtocolError(Exception):
 
 
 class LineTooLongError(ProtocolError):
-    """The message part after the tags exceeds MAX_LINE_BYTES."""
+    """The part after the tags exceeds MAX_LINE_BYTES, or the tags MAX_TAGS_BYTES."""
 
 
 class LocalProtocolError(Exception):
@@ -22,6 +22,11 @@ class LocalProtocolError(Exception):
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _FORBIDDEN = ("\r", "\n", "\0")
+
+
+def _valid_command(command: str) -> bool:
+    """Modern IRC: `command ::= letter* / 3digit` (we also require at least one letter)."""
+    return command.isascii() and (command.isalpha() or (command.isdigit() and len(command) == 3))
 
 
 def escape_tag_value(value: str) -> str:
@@ -96,6 +101,9 @@ def parse(line: str) -> Message:
     tags: dict[str, str] = {}
     if rest.startswith("@"):
         tag_part, _, rest = rest[1:].partition(" ")
+        # The limit counts the leading '@' and the trailing space.
+        if len(tag_part.encode("utf-8", "surrogateescape")) + 2 > MAX_TAGS_BYTES:
+            raise LineTooLongError("Input line was too long")
         for item in tag_part.split(";"):
             if not item:
                 continue
@@ -113,7 +121,7 @@ def parse(line: str) -> Message:
     command, _, rest = rest.partition(" ")
     if not command:
         raise ProtocolError("No command")
-    if not (command.isascii() and (command.isalpha() or (command.isdigit() and len(command) == 3))):
+    if not _valid_command(command):
         raise ProtocolError("Malformed command")
     params: list[str] = []
     while rest:
@@ -142,14 +150,20 @@ def format_message(msg: Message) -> str:
         for key, value in msg.tags.items():
             if not key or any(ch in key for ch in " ;=\r\n\0"):
                 raise LocalProtocolError(f"Invalid tag key {key!r}")
+            if "\0" in value:
+                # The escaping has no sequence for NUL, which no line may hold.
+                raise LocalProtocolError(f"Tag value contains NUL: {value!r}")
             items.append(f"{key}={escape_tag_value(value)}" if value else key)
         parts.append("@" + ";".join(items))
     if msg.source is not None:
         if not msg.source or any(ch in msg.source for ch in " \r\n\0"):
             raise LocalProtocolError(f"Invalid source {msg.source!r}")
         parts.append(":" + msg.source)
-    if not msg.command or " " in msg.command:
+    if not _valid_command(msg.command):
         raise LocalProtocolError(f"Invalid command {msg.command!r}")
+    if len(msg.params) > MAX_PARAMS:
+        # Our own parser (and older clients) reject more than MAX_PARAMS.
+        raise LocalProtocolError(f"More than {MAX_PARAMS} parameters")
     parts.append(msg.command)
     last = len(msg.params) - 1
     for i, param in enumerate(msg.params):

@@ -68,4 +68,4 @@ def normalize_mask(mask: str) -> str:
     if "@" in mask:
         user, _, host = mask.partition("@")
         return f"*!{user or '*'}@{host or '*'}"
-    return f"{mask}!*@*"
+    return f"{mask or '*'}!*@*"
