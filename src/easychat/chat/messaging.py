@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("easychat.chat")
 
+# Modern IRC lists ERR_TOOMANYTARGETS among PRIVMSG's replies: more targets
+# than TARGMAX advertises. (405 ERR_TOOMANYCHANNELS is about JOIN.)
+ERR_TOOMANYTARGETS = "407"
+
 
 def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
     """PRIVMSG <target>{,<target>} <text>."""
@@ -32,46 +36,50 @@ def handle_notice(core: ChatCore, client: Client, msg: Message) -> None:
 def relay(core: ChatCore, client: Client, msg: Message) -> None:
     """Delivers a PRIVMSG or NOTICE to each of its targets.
 
+    Empty items in the target list are skipped. Each target is handled on its
+    own: an error for one (sent for PRIVMSG only) does not stop the others.
     A text that would not fit in 512 bytes once the server adds the sender's
     prefix is refused with 417 rather than cut, so nothing is lost silently.
     """
     command = msg.command
-    if not msg.params or not msg.params[0]:
+    targets = [t for t in msg.params[0].split(",") if t] if msg.params else []
+    if not targets:
         raise IRCError(n.ERR_NORECIPIENT, f"No recipient given ({command})")
     if len(msg.params) < 2 or not msg.params[1]:
         raise IRCError(n.ERR_NOTEXTTOSEND, "No text to send")
-    targets = msg.params[0].split(",")
     text = msg.params[1]
     if len(targets) > limits.MAX_TARGETS:
-        raise IRCError(n.ERR_TOOMANYCHANNELS, msg.params[0], "Too many targets")
+        raise IRCError(ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
     for target in targets:
-        out = Message(command, (target, text), client.prefix)
-        if len(out.format().encode()) > MAX_LINE_BYTES - 2:
-            if command == "PRIVMSG":
-                core.reply(client, n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
-            return
         try:
-            if is_channel(target):
-                channel = core.find_channel(target)
-                if channel is None:
-                    raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
-                check_can_send(channel, client)
-                out = Message(command, (channel.name, text), client.prefix)
-                recipients = [m for m in channel.members if m is not client]
-                core.send_many(recipients, out)
-                log.info("<%s> %s: %s", client.nick, channel.name, text)
-            else:
-                peer = core.find_client(target)
-                if peer is None:
-                    raise IRCError(n.ERR_NOSUCHNICK, target, "No such nick/channel")
-                core.send(peer, Message(command, (peer.name, text), client.prefix))
-                if command == "PRIVMSG" and peer.away is not None:
-                    core.reply(client, n.RPL_AWAY, peer.name, peer.away)
-                log.info("<%s> -> %s (private)", client.nick, peer.nick)
+            deliver(core, client, command, target, text)
         except IRCError as err:
             if command == "PRIVMSG":
                 core.reply(client, err.numeric, *err.params)
     client.last_spoke = core.clock()
+
+
+def deliver(core: ChatCore, client: Client, command: str, target: str, text: str) -> None:
+    """Sends `text` to one target (a channel or a nick), or raises its error."""
+    out = Message(command, (target, text), client.prefix)
+    if len(out.format().encode()) > MAX_LINE_BYTES - 2:
+        raise IRCError(n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
+    if is_channel(target):
+        channel = core.find_channel(target)
+        if channel is None:
+            raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
+        check_can_send(channel, client)
+        out = Message(command, (channel.name, text), client.prefix)
+        core.send_many([m for m in channel.members if m is not client], out)
+        log.info("<%s> %s: %s", client.nick, channel.name, text)
+    else:
+        peer = core.find_client(target)
+        if peer is None:
+            raise IRCError(n.ERR_NOSUCHNICK, target, "No such nick/channel")
+        core.send(peer, Message(command, (peer.name, text), client.prefix))
+        if command == "PRIVMSG" and peer.away is not None:
+            core.reply(client, n.RPL_AWAY, peer.name, peer.away)
+        log.info("<%s> -> %s (private)", client.nick, peer.nick)
 
 
 def check_can_send(channel: Channel, client: Client) -> None:
