@@ -1,0 +1,162 @@
+"""Queries over real loopback sockets: WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS, VERSION, TIME."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.ircclient import RunningServer
+from tests.test_socket_channels import Users, join, numerics, open_users, sync
+
+SERVER = "easychat.local"
+
+
+@pytest.fixture
+def users(make_server: Callable[..., RunningServer]) -> Iterator[Users]:
+    """Registered clients on a fresh server with no autojoin room."""
+    yield from open_users(make_server)
+
+
+def test_who_channel_lists_members_with_flags(users: Users) -> None:
+    """WHO with "A channel name, in which case the channel members are listed";
+    each reply carries H (here) or G (gone/away) and the membership prefix."""
+    alice, bob, carol = users("Alice"), users("Bob"), users("Carol")
+    for client in (alice, bob, carol):
+        join(client, "JOIN #room")
+    alice.send("MODE #room +v Bob")
+    carol.send("AWAY :lunch")
+    sync(alice)
+    sync(carol)
+    alice.send("WHO #room")
+    got = sync(alice)
+    assert numerics(got) == ["352", "352", "352", "315"]
+    rows = {m.params[5]: m.params for m in got if m.command == "352"}
+    assert rows["Alice"][1:] == (
+        "#room",
+        "alice",
+        "127.0.0.1",
+        SERVER,
+        "Alice",
+        "H@",
+        "0 Alice Test",
+    )
+    assert rows["Bob"][6] == "H+"
+    assert rows["Carol"][6] == "G"
+    assert got[-1].params[1] == "#room"
+
+
+def test_who_mask_matches_nicks_and_hides_invisible_strangers(users: Users) -> None:
+    """ "Visible users are users who either aren't invisible (user mode +i) or
+    have a common channel with the requesting client.\""""
+    alice, bob, carol = users("Alice"), users("Bobby"), users("Bob")
+    carol.send("MODE Bob +i")
+    carol.expect("MODE")
+
+    def who(mask: str) -> list[str]:
+        alice.send(f"WHO {mask}")
+        got = sync(alice)
+        assert got[-1].command == "315"
+        assert got[-1].params[1] == mask
+        return sorted(m.params[5] for m in got if m.command == "352")
+
+    assert who("Bob*") == ["Bobby"]
+    assert who("*") == ["Alice", "Bobby"]
+    assert who("nobody") == []
+    join(alice, "JOIN #shared")
+    join(carol, "JOIN #shared")
+    assert who("Bob*") == ["Bob", "Bobby"]
+    assert sync(bob) == []
+
+
+def test_whois_full_reply(users: Users) -> None:
+    """The WHOIS reply: 311, 319, 312, 301 when away, 317, and 318 at the end:
+    "The server SHOULD answer this command with numeric messages with
+    information about the nick, ending with RPL_ENDOFWHOIS\"."""
+    alice, bob = users("Alice"), users("Bob")
+    join(bob, "JOIN #room,#other")
+    bob.send("AWAY :brb")
+    bob.expect("306")
+    alice.send("WHOIS Bob")
+    got = sync(alice)
+    assert numerics(got) == ["311", "319", "312", "301", "317", "318"]
+    assert got[0].params == ("Alice", "Bob", "bob", "127.0.0.1", "*", "Bob Test")
+    assert sorted(got[1].params[2].split()) == ["@#other", "@#room"]
+    assert got[2].params[1:3] == ("Bob", SERVER)
+    assert got[3].params == ("Alice", "Bob", "brb")
+    assert int(got[4].params[2]) >= 0
+    assert int(got[4].params[3]) > 0
+    assert got[5].params[1] == "Bob"
+
+
+def test_whois_unknown_is_401_then_318(users: Users) -> None:
+    """An unknown nick gives ERR_NOSUCHNICK and still ends with RPL_ENDOFWHOIS."""
+    alice = users("Alice")
+    alice.send("WHOIS Ghost")
+    got = sync(alice)
+    assert numerics(got) == ["401", "318"]
+    assert got[0].params[1] == "Ghost"
+    assert got[1].params[1] == "Ghost"
+
+
+def test_whois_hides_secret_rooms(users: Users) -> None:
+    """ "secret channels will not show up in the RPL_WHOISCHANNELS numeric
+    unless the user the numeric is being sent to is joined to that channel.\""""
+    alice, bob = users("Alice"), users("Bob")
+    join(bob, "JOIN #open,#hidden")
+    bob.send("MODE #hidden +s")
+    bob.expect("MODE")
+    alice.send("WHOIS Bob")
+    assert alice.expect("319").params[2] == "@#open"
+
+
+def test_whowas_is_406_then_369(users: Users) -> None:
+    """ "Servers MUST reply with either ERR_WASNOSUCHNICK or a non-empty list of
+    WHOWAS entries, both followed with RPL_ENDOFWHOWAS\"."""
+    alice = users("Alice")
+    alice.send("WHOWAS Someone")
+    got = sync(alice)
+    assert numerics(got) == ["406", "369"]
+    assert got[0].params[1] == "Someone"
+    assert got[1].params[1] == "Someone"
+
+
+def test_userhost_and_ison(users: Users) -> None:
+    """USERHOST gives nick=+user@host (- when away); ISON lists who is online."""
+    alice, bob = users("Alice"), users("Bob")
+    bob.send("AWAY :out")
+    bob.expect("306")
+    alice.send("USERHOST Alice Bob Ghost")
+    entries = alice.expect("302").params[-1].split()
+    assert entries == ["Alice=+alice@127.0.0.1", "Bob=-bob@127.0.0.1"]
+    alice.send("ISON Bob Ghost alice")
+    assert alice.expect("303").params[-1].split() == ["Bob", "Alice"]
+
+
+def test_lusers_counts_users_and_rooms(users: Users) -> None:
+    """LUSERS: 251 with the user count, 254 with the number of rooms, 255."""
+    alice, bob = users("Alice"), users("Bob")
+    join(alice, "JOIN #one,#two")
+    bob.send("LUSERS")
+    got = sync(bob)
+    assert "There are 2 users" in got[0].params[-1]
+    rooms = [m for m in got if m.command == "254"]
+    assert rooms[0].params[1] == "2"
+    assert numerics(got)[-1] == "255"
+
+
+def test_version_and_time(users: Users) -> None:
+    """ "Upon receiving a VERSION command, the given server SHOULD respond with
+    one RPL_VERSION reply and one or more RPL_ISUPPORT replies\"; TIME gives 391."""
+    alice = users("Alice")
+    alice.send("VERSION")
+    got = sync(alice)
+    assert got[0].command == "351"
+    assert got[0].params[1].startswith("easychat-")
+    assert got[0].params[2] == SERVER
+    assert {m.command for m in got[1:]} == {"005"}
+    assert any("CHANMODES=b,k,l,imnst" in m.params for m in got[1:])
+    alice.send("TIME")
+    reply = alice.expect("391")
+    assert reply.params[1] == SERVER
+    assert "UTC" in reply.params[-1]
