@@ -160,3 +160,16 @@ def test_version_and_time(users: Users) -> None:
     reply = alice.expect("391")
     assert reply.params[1] == SERVER
     assert "UTC" in reply.params[-1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="registration.send_lusers hard-codes '0 invisible' (registration.py, not this area)",
+)
+def test_lusers_counts_invisible_users(users: Users) -> None:
+    """RPL_LUSERCLIENT: "There are <u> users and <i> invisible on <s> servers"."""
+    alice = users("Alice")
+    alice.send("MODE Alice +i")
+    alice.expect("MODE")
+    alice.send("LUSERS")
+    assert alice.expect("251").params[-1] == "There are 0 users and 1 invisible on 1 server"
