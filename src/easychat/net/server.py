@@ -35,6 +35,12 @@ RECV_BYTES = 64 * 1024
 # Pending connections the kernel queues for us between two accepts.
 LISTEN_BACKLOG = 1024
 
+# On shutdown, how long clients get to take what is queued for them (their
+# final ERROR last) before their sockets are closed anyway. Short enough
+# that SIGTERM ends the process well within a second; long enough for any
+# client that is reading to drain a full send queue over loopback or LAN.
+SHUTDOWN_GRACE_SECONDS = 0.5
+
 # Upper bound on the time between two timer runs (registration and ping
 # timeouts); shorter timeouts shorten it further.
 MAX_TICK_SECONDS = 1.0
@@ -137,6 +143,8 @@ class Server:
         else:
             assert isinstance(data, Connection)
             conn = data
+            if conn.id not in self.conns:
+                return  # dropped earlier in this turn (SendQ); its socket is closed
             # The one broad except: a bug triggered by one client drops that
             # client and is logged; the server and everyone else carry on.
             try:
@@ -260,13 +268,59 @@ class Server:
 
     def _shutdown(self) -> None:
         log.info("shutting down: telling %d clients", len(self.conns))
-        self._apply(self.core.shutdown())
-        self._flush_dirty()
-        for conn in list(self.conns.values()):
-            self._close(conn)
         if self._listener is not None:
             self.selector.unregister(self._listener)
             self._listener.close()
+            self._listener = None
+        self._apply(self.core.shutdown())
+        self._dirty.clear()
+        self._linger(SHUTDOWN_GRACE_SECONDS)
+        for conn in list(self.conns.values()):
+            self._close(conn)
         self.selector.close()
         self._wake_r.close()
         self._wake_w.close()
+
+    def _linger(self, seconds: float) -> None:
+        """Gives closing clients up to `seconds` to take what is queued for them.
+
+        Each socket sends its queue, then half-closes (FIN) and is closed when
+        the peer closes too. Incoming bytes are read and discarded meanwhile:
+        closing a socket with unread input makes the kernel reset the
+        connection, and a reset can destroy what the peer had not read yet,
+        the final ERROR included.
+        """
+        deadline = time.monotonic() + seconds
+        half_closed: set[Connection] = set()
+        for conn in self.conns.values():
+            self.selector.modify(conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
+        while self.conns:
+            for conn in [c for c in self.conns.values() if not c.out and c not in half_closed]:
+                half_closed.add(conn)
+                try:
+                    conn.sock.shutdown(socket.SHUT_WR)
+                    self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                except OSError:
+                    self._close(conn)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for key, mask in self.selector.select(remaining):
+                conn = key.data
+                if conn is self._wake_r:
+                    with contextlib.suppress(OSError):
+                        self._wake_r.recv(4096)
+                    continue
+                assert isinstance(conn, Connection)
+                if conn.id not in self.conns:
+                    continue
+                try:
+                    if mask & selectors.EVENT_READ and not conn.sock.recv(RECV_BYTES):
+                        self._close(conn)  # the peer is done: a clean close
+                        continue
+                    if mask & selectors.EVENT_WRITE and conn.out:
+                        del conn.out[: conn.sock.send(conn.out)]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    self._close(conn)

@@ -1,0 +1,166 @@
+"""`easychat` as a real process: startup output, signals, --version and --help."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from easychat import __version__
+from easychat.chat.config import CoreConfig
+from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+from tests.test_robustness import assert_serves
+
+# The shutdown promise: every client told, process gone, within this long.
+EXIT_SECONDS = 1.0
+
+_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without EASYCHAT_* settings that could change the server."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Runs `python -m easychat ARGS` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "easychat", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=clean_env(),
+        check=False,
+    )
+
+
+class ServerProcess:
+    """`easychat serve` in a subprocess, its stdout read line by line by a thread."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(),
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.port = int(self.wait_for(_LISTENING).group(1))
+        self.wait_for(re.compile(re.escape("Waiting for a connection...")))
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, pattern: re.Pattern[str]) -> re.Match[str]:
+        """The first match of `pattern` in the coming output lines."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(remaining, 0.001))
+            except queue.Empty:
+                raise TimeoutError(f"no {pattern.pattern!r} in {self.output!r}") from None
+            if line is None:
+                raise AssertionError(f"server exited before {pattern.pattern!r}: {self.output!r}")
+            self.output.append(line)
+            if match := pattern.search(line):
+                return match
+
+    def kill(self) -> None:
+        """Ends the process if a test left it running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def server_process() -> Iterator[ServerProcess]:
+    """A running `easychat serve`; killed after the test if still alive."""
+    proc = ServerProcess()
+    yield proc
+    proc.kill()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_shuts_down_cleanly(server_process: ServerProcess, signum: signal.Signals) -> None:
+    """DESIGN: SIGINT/SIGTERM tell every client the server is shutting down, exit 0."""
+    assert_serves(server_process.port)
+    clients = [IRCClient(server_process.port) for _ in range(2)]
+    # Never reads and never closes: the server's grace period must bound the wait.
+    stubborn = IRCClient(server_process.port)
+    try:
+        clients[0].register("first")
+        clients[1].register("second")
+        clients[0].expect("JOIN", lambda m: m.nick == "second")
+        sent = time.monotonic()
+        server_process.proc.send_signal(signum)
+        for client in clients:
+            got = client.expect_closed(EXIT_SECONDS)
+            assert [(m.command, m.params) for m in got] == [("ERROR", ("Server shutting down",))]
+            client.close()  # as a real client does on EOF; the server waits for it
+        code = server_process.proc.wait(max(0.0, sent + EXIT_SECONDS - time.monotonic()))
+        assert code == 0, server_process.output
+    finally:
+        for client in clients:
+            client.close()
+        stubborn.close()
+    server_process.wait_for(re.compile("server stopped"))
+
+
+def test_version() -> None:
+    """`easychat --version` prints the package version and exits 0."""
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"easychat {__version__}"
+
+
+def test_serve_help_names_environment_variables() -> None:
+    """`easychat serve --help` documents each flag's EASYCHAT_* variable."""
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--port" in result.stdout
+    assert "EASYCHAT_PORT" in result.stdout
+    assert "EASYCHAT_SENDQ" in result.stdout
+
+
+def test_shutdown_delivers_error_behind_a_backlog(
+    make_server: Callable[..., RunningServer],
+) -> None:
+    """A client with a queue of unread replies still gets every line and the ERROR.
+
+    The client sends thousands of PINGs without reading, so hundreds of kB of
+    PONGs wait for it; then the server stops and the client starts reading.
+    """
+    running = make_server(CoreConfig(autojoin=()))
+    client = running.client()
+    client.register("backlog", autojoined=False)
+    record = running.core.find_client("backlog")
+    assert record is not None
+    conn = running.server.conns[record.id]
+    client.send_raw(b"PING :queued\r\n" * 20_000)
+    deadline = time.monotonic() + TIMEOUT
+    while len(conn.out) < 200_000:  # the server is holding a real backlog
+        assert time.monotonic() < deadline, f"backlog stayed at {len(conn.out)} bytes"
+        time.sleep(0.001)
+    running.server.stop()
+    got = client.expect_closed()
+    assert got[-1].command == "ERROR"
+    assert got[-1].params == ("Server shutting down",)
+    assert {m.command for m in got[:-1]} == {"PONG"}
+    client.close()
