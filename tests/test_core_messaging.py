@@ -392,3 +392,16 @@ def test_length_is_checked_per_target(drv: CoreDriver) -> None:
     got = drv.send(alice, f"PRIVMSG {long_room},bob :{text}")
     assert commands(got) == [n.ERR_INPUTTOOLONG]
     assert commands(drv.take(bob)) == ["PRIVMSG"]
+
+
+def test_away_text_is_cut_in_bytes(drv: CoreDriver) -> None:
+    """AWAYLEN counts UTF-8 bytes and never splits a character, so RPL_AWAY
+    with a long multi-byte away text still fits in one line."""
+    alice = drv.register("a" * 30)
+    bob = drv.register("b" * 30)
+    drv.send(bob, "AWAY :" + "é" * 250)
+    away = drv.core.clients[bob].away
+    assert away is not None
+    assert away == "é" * (AWAYLEN // 2)
+    reply = only(drv.send(alice, f"PRIVMSG {'b' * 30} :hi"), n.RPL_AWAY)
+    assert reply.params[-1] == away

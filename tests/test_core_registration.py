@@ -760,3 +760,18 @@ def test_cap_ls_version_is_a_number(
     conn = drv.open()
     offered = only(drv.send(conn, f"CAP LS {version}"), "CAP").params[-1].split()
     assert ("example.org/valued=a,b" in offered) is valued
+
+
+def test_long_quit_reason_is_cut_to_fit() -> None:
+    """A QUIT reason as long as the input allows is shortened so the relayed
+    QUIT (with the quitter's prefix and "Quit: ") still fits in 512 bytes, and
+    the harness sees no line the shell would have to cut."""
+    drv = CoreDriver()
+    alice = drv.register("a" * 30)
+    bob = drv.register("bob")
+    drv.drain()
+    reason = "r" * (510 - len("QUIT :"))
+    drv.send(alice, f"QUIT :{reason}")
+    relayed = only(drv.take(bob), "QUIT").params[0]
+    assert relayed.startswith("Quit: rrrr")
+    assert reason.startswith(relayed.removeprefix("Quit: "))

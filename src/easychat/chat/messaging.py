@@ -93,10 +93,21 @@ def check_can_send(channel: Channel, client: Client) -> None:
         raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
 
 
+def fit_bytes(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8, never inside a character."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode(errors="ignore")
+
+
 def handle_away(core: ChatCore, client: Client, msg: Message) -> None:
-    """AWAY [<text>]: with text marks the client away, without clears it."""
+    """AWAY [<text>]: with text marks the client away, without clears it.
+
+    The text is kept to AWAYLEN bytes, so that RPL_AWAY always fits a line.
+    """
     if msg.params and msg.params[0]:
-        client.away = msg.params[0][: limits.AWAYLEN]
+        client.away = fit_bytes(msg.params[0], limits.AWAYLEN)
         core.reply(client, n.RPL_NOWAWAY, "You have been marked as being away")
     else:
         client.away = None

@@ -10,6 +10,7 @@ from easychat import __version__
 from easychat.chat import config as limits
 from easychat.chat.channels import join_channel
 from easychat.chat.errors import IRCError
+from easychat.chat.messaging import fit_bytes
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, valid_nick
@@ -23,6 +24,10 @@ log = logging.getLogger("easychat.chat")
 # Capabilities this server implements. Later features add to this set; only
 # what is here is advertised in `CAP LS` and acknowledged in `CAP REQ`.
 SUPPORTED_CAPS: dict[str, str] = {}
+
+# Bytes of a QUIT reason kept: like TOPICLEN, 390 leaves room for "Quit: " and
+# the quitter's `nick!user@host` inside the 512-byte QUIT relayed to others.
+QUITLEN = 390
 
 USER_MODES = "iw"
 CHANNEL_MODES = "biklmnost"
@@ -160,7 +165,7 @@ def handle_quit(core: ChatCore, client: Client, msg: Message) -> None:
     "This applies even if <reason> is empty, in which case the reason sent to
     other clients SHOULD be just this "Quit: " string."
     """
-    reason = f"Quit: {msg.params[0] if msg.params else ''}"
+    reason = f"Quit: {fit_bytes(msg.params[0], QUITLEN) if msg.params else ''}"
     core.quit(client, reason, tell_client=True)
 
 
