@@ -775,3 +775,16 @@ def test_long_quit_reason_is_cut_to_fit() -> None:
     relayed = only(drv.take(bob), "QUIT").params[0]
     assert relayed.startswith("Quit: rrrr")
     assert reason.startswith(relayed.removeprefix("Quit: "))
+
+
+def test_long_cap_nak_fits(drv: CoreDriver) -> None:
+    """ "The argument of the NAK subcommand MUST consist of at least the first 100
+    characters of the capability list in the REQ subcommand": a REQ as long as
+    the input allows gets a NAK that still fits in one line."""
+    conn = drv.open()
+    drv.send(conn, "NICK " + "n" * 30)
+    wanted = " ".join(["example.org/cap"] * 31)
+    nak = only(drv.send(conn, f"CAP REQ :{wanted}"), "CAP")
+    assert nak.params[1] == "NAK"
+    assert wanted.startswith(nak.params[2])
+    assert len(nak.params[2]) >= 100

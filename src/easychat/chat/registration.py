@@ -29,6 +29,10 @@ SUPPORTED_CAPS: dict[str, str] = {}
 # the quitter's `nick!user@host` inside the 512-byte QUIT relayed to others.
 QUITLEN = 390
 
+# Bytes of a refused CAP REQ list echoed in NAK: the spec asks for at least 100
+# characters, and 400 leaves room for the server name and nick in 512 bytes.
+CAP_NAK_BYTES = 400
+
 USER_MODES = "iw"
 CHANNEL_MODES = "biklmnost"
 CHANNEL_MODES_WITH_PARAM = "bklov"
@@ -90,7 +94,9 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
                     client.caps.add(name)
             core.send(client, Message("CAP", (client.name, "ACK", wanted), server))
         else:
-            core.send(client, Message("CAP", (client.name, "NAK", wanted), server))
+            # "at least the first 100 characters" of the request, cut to fit.
+            refused = fit_bytes(wanted, CAP_NAK_BYTES)
+            core.send(client, Message("CAP", (client.name, "NAK", refused), server))
     elif sub == "END":
         if not client.registered:
             client.cap_negotiating = False
