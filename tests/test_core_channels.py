@@ -650,3 +650,14 @@ def test_secret_room_looks_absent_to_outsiders(h: Harness) -> None:
     for line in ("PART #hidden", "TOPIC #hidden", "TOPIC #hidden :x", "KICK #hidden Alice"):
         assert codes(bob.send(line)) == ["403"], line
     assert codes(bob.send("PART #open")) == ["442"]
+
+
+def test_kick_more_targets_than_targmax_is_407(h: Harness) -> None:
+    """TARGMAX advertises KICK:4; a fifth target gets ERR_TOOMANYTARGETS, nobody is kicked."""
+    alice, bob = h.user("Alice"), h.user("Bob")
+    alice.send("JOIN #room")
+    bob.send("JOIN #room")
+    alice.take()
+    got = alice.send("KICK #room Bob,Bob,Bob,Bob,Bob")
+    assert [m.command for m in got] == ["407"]
+    assert "KICK" not in [m.command for m in bob.take()]

@@ -209,3 +209,11 @@ def test_away(trio: tuple[IRCClient, IRCClient, IRCClient]) -> None:
     alice.send("PRIVMSG bob :back?")
     bob.expect("PRIVMSG")
     assert n.RPL_AWAY not in commands(sync(alice))
+
+
+def test_duplicate_targets_deliver_once(trio: tuple[IRCClient, IRCClient, IRCClient]) -> None:
+    """`PRIVMSG bob,BOB :hi` names one person twice; bob gets one copy."""
+    alice, bob, _ = trio
+    alice.send("PRIVMSG bob,BOB :hi")
+    assert bob.expect("PRIVMSG").params == ("bob", "hi")
+    assert "PRIVMSG" not in commands(sync(bob))

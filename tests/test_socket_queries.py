@@ -162,10 +162,6 @@ def test_version_and_time(users: Users) -> None:
     assert "UTC" in reply.params[-1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registration.send_lusers hard-codes '0 invisible' (registration.py, not this area)",
-)
 def test_lusers_counts_invisible_users(users: Users) -> None:
     """RPL_LUSERCLIENT: "There are <u> users and <i> invisible on <s> servers"."""
     alice = users("Alice")

@@ -208,7 +208,10 @@ def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:
     if not channel.is_op(client):
         raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     comment = msg.params[2][: limits.KICKLEN] if len(msg.params) > 2 else client.name
-    for nick in msg.params[1].split(","):
+    nicks = [nick for nick in msg.params[1].split(",") if nick]
+    if len(nicks) > limits.MAX_TARGETS:
+        raise IRCError(n.ERR_TOOMANYTARGETS, msg.params[1], "Too many targets")
+    for nick in nicks:
         target = core.find_client(nick)
         if target is None or target not in channel.members:
             core.reply(

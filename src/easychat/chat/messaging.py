@@ -10,17 +10,13 @@ from easychat.chat.errors import IRCError
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message
-from easychat.proto.names import is_channel
+from easychat.proto.names import casefold, is_channel
 
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
     from easychat.chat.state import Channel, Client
 
 log = logging.getLogger("easychat.chat")
-
-# Modern IRC lists ERR_TOOMANYTARGETS among PRIVMSG's replies: more targets
-# than TARGMAX advertises. (405 ERR_TOOMANYCHANNELS is about JOIN.)
-ERR_TOOMANYTARGETS = "407"
 
 
 def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
@@ -42,14 +38,16 @@ def relay(core: ChatCore, client: Client, msg: Message) -> None:
     prefix is refused with 417 rather than cut, so nothing is lost silently.
     """
     command = msg.command
-    targets = [t for t in msg.params[0].split(",") if t] if msg.params else []
-    if not targets:
+    named = [t for t in msg.params[0].split(",") if t] if msg.params else []
+    if not named:
         raise IRCError(n.ERR_NORECIPIENT, f"No recipient given ({command})")
     if len(msg.params) < 2 or not msg.params[1]:
         raise IRCError(n.ERR_NOTEXTTOSEND, "No text to send")
     text = msg.params[1]
-    if len(targets) > limits.MAX_TARGETS:
-        raise IRCError(ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
+    if len(named) > limits.MAX_TARGETS:
+        raise IRCError(n.ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
+    # Each target once: `PRIVMSG bob,Bob :hi` delivers one copy.
+    targets = list({casefold(t): t for t in named}.values())
     for target in targets:
         try:
             deliver(core, client, command, target, text)

@@ -21,7 +21,6 @@ log = logging.getLogger("easychat.chat")
 
 FLAG_MODES = frozenset("imnst")
 USER_FLAG_MODES = frozenset("iw")
-ERR_BANLISTFULL = "478"
 
 
 def handle_mode(core: ChatCore, client: Client, msg: Message) -> None:
@@ -161,7 +160,9 @@ def apply_mode(
             if exists:
                 return None
             if len(channel.bans) >= limits.MAX_BANS:
-                core.reply(client, ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full")
+                core.reply(
+                    client, n.ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full"
+                )
                 return None
             channel.bans.append(Ban(mask, client.prefix, int(core.clock())))
         else:

@@ -56,7 +56,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"MAXLIST=b:{limits.MAX_BANS}",
         f"MODES={limits.MAX_MODES}",
         f"NETWORK={cfg.network}",
-        f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:1",
+        f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
         "UTF8ONLY",
     ]
 
@@ -219,9 +219,15 @@ def welcome(core: ChatCore, client: Client) -> None:
 
 def send_lusers(core: ChatCore, client: Client) -> None:
     """RPL_LUSERCLIENT and friends: how many are here."""
-    users = sum(1 for c in core.clients.values() if c.registered)
+    registered = [c for c in core.clients.values() if c.registered]
+    invisible = sum(1 for c in registered if "i" in c.modes)
+    users = len(registered)
     unknown = len(core.clients) - users
-    core.reply(client, n.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 server")
+    core.reply(
+        client,
+        n.RPL_LUSERCLIENT,
+        f"There are {users - invisible} users and {invisible} invisible on 1 server",
+    )
     if unknown:
         core.reply(client, n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     core.reply(client, n.RPL_LUSERCHANNELS, str(len(core.channels)), "channels formed")
