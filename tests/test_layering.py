@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "easychat"
-CORE_PACKAGES = ("proto", "chat")
+CORE_PACKAGES = ("proto", "chat", "client")
 BANNED = {"socket", "selectors", "asyncio", "sqlite3", "textual", "ssl", "threading"}
 
 

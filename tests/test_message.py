@@ -571,3 +571,15 @@ def test_encode_cut_line_parses_within_limit() -> None:
     data = encode(msg)
     assert len(data) <= MAX_LINE_BYTES
     assert parse(data[:-2].decode()).command == "PRIVMSG"
+
+
+def test_lenient_parse_accepts_what_servers_may_send() -> None:
+    """Modern IRC: "clients MUST parse incoming messages with any number of them"."""
+    many = "005 me " + " ".join(f"T{i}" for i in range(20)) + " :are supported"
+    with pytest.raises(ProtocolError):
+        parse(many)
+    assert len(parse(many, strict=False).params) == 22
+    long_line = "PRIVMSG #a :" + "x" * 600
+    with pytest.raises(LineTooLongError):
+        parse(long_line)
+    assert parse(long_line, strict=False).params[1] == "x" * 600

@@ -1,4 +1,4 @@
-"""Provides the `easychat` command line: `serve` (and `--version`)."""
+"""Provides the `easychat` command line: `serve`, `join` and `--version`."""
 
 from __future__ import annotations
 
@@ -64,6 +64,16 @@ SERVE_OPTIONS = (
 )
 
 
+JOIN_OPTIONS = (
+    Option("nick", str, "", "nickname to fill in on the login screen"),
+    Option("server", str, "127.0.0.1:6667", "server address: host, host:port or [v6]:port"),
+    Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
+    Option(
+        "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="easychat", description="A terminal chat over IRC.")
@@ -76,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         "environment variable shown, or in the TOML file given to --config.",
     )
     add_options(serve, SERVE_OPTIONS)
+    join = sub.add_parser(
+        "join",
+        help="run the chat client",
+        description="Open the EasyChat client. Every setting can also be set with the "
+        "environment variable shown, or in the TOML file given to --config.",
+    )
+    add_options(join, JOIN_OPTIONS)
+    join.add_argument("--auto", action="store_true", help="log in straight away")
+    join.add_argument("--no-log", action="store_true", help="keep no local log")
+    join.add_argument("--no-timestamps", action="store_true", help="hide the time of each line")
     return parser
 
 
@@ -89,8 +109,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings)
         except SettingsError as exc:
             parser.exit(2, f"easychat serve: error: {exc}\n")
+    if args.command == "join":
+        try:
+            settings = resolve(args, JOIN_OPTIONS)
+            return join(settings, args)
+        except SettingsError as exc:
+            parser.exit(2, f"easychat join: error: {exc}\n")
     parser.print_help()
     return 2
+
+
+def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
+    """Runs the Textual client until the user quits."""
+    # Imported here so that `easychat serve` never loads Textual.
+    from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: PLC0415
+
+    app = EasyChatApp(
+        ClientSettings(
+            nick=settings["nick"],
+            server=settings["server"],
+            auto=args.auto,
+            theme=settings["theme"],
+            timestamps=not args.no_timestamps,
+            log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
+            log_enabled=not args.no_log,
+        )
+    )
+    if settings["theme"] and settings["theme"] not in app.available_themes:
+        themes = ", ".join(sorted(app.available_themes))
+        raise SettingsError(f"--theme: unknown theme {settings['theme']!r}; choose from {themes}")
+    app.run()
+    return 0
 
 
 def core_config(settings: dict[str, Any]) -> CoreConfig:

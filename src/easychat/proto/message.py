@@ -88,8 +88,13 @@ class Message:
         return self.source.split("!", 1)[0].split("@", 1)[0]
 
 
-def parse(line: str) -> Message:
+def parse(line: str, *, strict: bool = True) -> Message:
     """Parses one IRC line (without its CRLF) into a Message.
+
+    `strict` applies the limits a server enforces on what clients send (tag
+    and line length, at most 15 parameters). A client parses what servers
+    send with `strict=False`: Modern IRC says "clients MUST parse incoming
+    messages with any number of them".
 
     Raises:
         LineTooLongError: the part after the tags is over 510 bytes.
@@ -102,7 +107,7 @@ def parse(line: str) -> Message:
     if rest.startswith("@"):
         tag_part, _, rest = rest[1:].partition(" ")
         # The limit counts the leading '@' and the trailing space.
-        if len(tag_part.encode("utf-8", "surrogateescape")) + 2 > MAX_TAGS_BYTES:
+        if strict and len(tag_part.encode("utf-8", "surrogateescape")) + 2 > MAX_TAGS_BYTES:
             raise LineTooLongError("Input line was too long")
         for item in tag_part.split(";"):
             if not item:
@@ -110,7 +115,7 @@ def parse(line: str) -> Message:
             key, _, value = item.partition("=")
             tags[key] = unescape_tag_value(value)
     rest = rest.lstrip(" ")
-    if len(rest.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES - 2:
+    if strict and len(rest.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES - 2:
         raise LineTooLongError("Input line was too long")
     source: str | None = None
     if rest.startswith(":"):
@@ -133,7 +138,7 @@ def parse(line: str) -> Message:
             break
         param, _, rest = rest.partition(" ")
         params.append(param)
-    if len(params) > MAX_PARAMS:
+    if strict and len(params) > MAX_PARAMS:
         raise ProtocolError(f"More than {MAX_PARAMS} parameters")
     return Message(command.upper(), tuple(params), source, tags)
 

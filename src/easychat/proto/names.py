@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -69,3 +70,17 @@ def normalize_mask(mask: str) -> str:
         user, _, host = mask.partition("@")
         return f"*!{user or '*'}@{host or '*'}"
     return f"{mask or '*'}!*@*"
+
+
+_RFC1459_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^")
+
+
+def casefold_for(casemapping: str) -> Callable[[str], str]:
+    """The casefolding function a server's `CASEMAPPING` token names.
+
+    `ascii` folds A-Z only; `rfc1459` (the default of older servers) also
+    folds `[]\\~` to `{}|^`; anything unknown is treated as `rfc1459`.
+    """
+    if casemapping == "ascii":
+        return casefold
+    return lambda name: name.translate(_RFC1459_LOWER)

@@ -1,0 +1,1 @@
+"""Provides the sans-IO client core: session state, input commands, line splitting."""

@@ -1,0 +1,107 @@
+"""Provides the events the client session reports: values the UI renders."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class LineKind(enum.Enum):
+    """How a line in a conversation is shown."""
+
+    MESSAGE = "message"
+    ACTION = "action"
+    NOTICE = "notice"
+    EVENT = "event"  # joins, parts, quits, nick and mode changes: dim one-liners
+    INFO = "info"  # server text: welcome, MOTD, WHOIS, NAMES
+    ERROR = "error"  # error numerics and failures
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One displayable line.
+
+    `conversation` is a room or a nick; None means "wherever the user is".
+    """
+
+    conversation: str | None
+    kind: LineKind
+    sender: str
+    text: str
+    time: float
+    own: bool = False
+    mention: bool = False
+    msgid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The server accepted us; `welcome` is the text of its 001."""
+
+    nick: str
+    welcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFailed:
+    """The server refused us before 001 (nick in use, server full, ...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """We are now in `channel`."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    """We are no longer in `channel` (parted or kicked)."""
+
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MembersChanged:
+    """The member list of `channel` changed."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    """The topic of `channel` is now `topic`."""
+
+    channel: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class NickChanged:
+    """Our own nick changed from `old` to `new`."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerClosed:
+    """The server sent ERROR: it is closing the connection, for `reason`."""
+
+    reason: str
+
+
+Event = (
+    Line
+    | Registered
+    | RegistrationFailed
+    | Joined
+    | Left
+    | MembersChanged
+    | TopicChanged
+    | NickChanged
+    | ServerClosed
+)

@@ -1,0 +1,473 @@
+"""Provides the client Session: IRC state and events, fed Messages, no I/O."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from easychat.client.events import (
+    Event,
+    Joined,
+    Left,
+    Line,
+    LineKind,
+    MembersChanged,
+    NickChanged,
+    Registered,
+    RegistrationFailed,
+    ServerClosed,
+    TopicChanged,
+)
+from easychat.client.split import split_message, text_budget
+from easychat.proto import numerics as n
+from easychat.proto.message import Message
+from easychat.proto.names import casefold_for
+
+# Capabilities the client uses when the server offers them.
+WANTED_CAPS = frozenset({"multi-prefix", "server-time", "echo-message", "message-tags"})
+
+# Numerics that end registration with a reason the login screen shows.
+_REGISTRATION_ERRORS = {
+    n.ERR_NICKNAMEINUSE: "Nickname {0} is already in use",
+    n.ERR_ERRONEUSNICKNAME: "Nickname {0} is not allowed by the server",
+    n.ERR_NONICKNAMEGIVEN: "No nickname given",
+    "465": "You are banned from this server",  # ERR_YOUREBANNEDCREEP
+    "464": "The server needs a password",  # ERR_PASSWDMISMATCH
+}
+
+# Numerics only about the state the session tracks; nothing to show.
+_SILENT = {
+    n.RPL_ISUPPORT,
+    n.RPL_MYINFO,
+    n.RPL_TOPICWHOTIME,
+    n.RPL_CREATIONTIME,
+    n.RPL_ENDOFWHO,
+    n.RPL_ENDOFNAMES,
+    n.RPL_NAMREPLY,
+    n.RPL_TOPIC,
+}
+
+_ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
+
+
+@dataclass(slots=True)
+class Member:
+    """A nick in a room with its membership prefixes (`@`, `+`)."""
+
+    nick: str
+    prefixes: str = ""
+
+
+@dataclass(slots=True)
+class Room:
+    """What the session knows of a room it is in."""
+
+    name: str
+    members: dict[str, Member] = field(default_factory=dict)
+    topic: str = ""
+    names_done: bool = True
+
+
+class Session:
+    """Client-side IRC state machine.
+
+    `start()` gives the lines that open a connection; `feed(msg)` takes each
+    message from the server and returns the events to show; `take_outgoing()`
+    returns what the session itself must send (PONG, CAP END). The `say`,
+    `join`, ... methods build the messages for what the user asked.
+    """
+
+    def __init__(
+        self,
+        nick: str,
+        username: str | None = None,
+        realname: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.nick = nick
+        self.username = username or nick.lower()
+        self.realname = realname or nick
+        self.clock = clock
+        self.registered = False
+        self.server_name = ""
+        self.isupport: dict[str, str] = {}
+        self.caps: set[str] = set()
+        self.rooms: dict[str, Room] = {}
+        self.prefix_modes = {"o": "@", "v": "+"}
+        self.fold: Callable[[str], str] = casefold_for("rfc1459")
+        # After a reconnect our old nick may still be held by the dead
+        # connection until the server notices; then take `nick_` instead.
+        self.alt_nick_on_collision = False
+        self._offered: set[str] = set()
+        self._out: list[Message] = []
+
+    # -- the connection's life ---------------------------------------------
+
+    def start(self) -> list[Message]:
+        """The lines that open the conversation with the server."""
+        return [
+            Message("CAP", ("LS", "302")),
+            Message("NICK", (self.nick,)),
+            Message("USER", (self.username, "0", "*", self.realname)),
+        ]
+
+    def take_outgoing(self) -> list[Message]:
+        """Messages the session queued on its own (PONG, CAP REQ/END)."""
+        out, self._out = self._out, []
+        return out
+
+    def is_channel(self, target: str) -> bool:
+        """Whether `target` names a room on this server (CHANTYPES)."""
+        return bool(target) and target[0] in self.isupport.get("CHANTYPES", "#&")
+
+    def same(self, a: str, b: str) -> bool:
+        """Whether two names are equal under the server's casemapping."""
+        return self.fold(a) == self.fold(b)
+
+    def room(self, name: str) -> Room | None:
+        """The room `name`, if we are in it."""
+        return self.rooms.get(self.fold(name))
+
+    # -- from the server ---------------------------------------------------
+
+    def feed(self, msg: Message) -> list[Event]:
+        """Takes one message from the server; returns what to show."""
+        handler = getattr(self, f"_on_{msg.command.lower()}", None)
+        if handler is not None:
+            result: list[Event] = handler(msg)
+            return result
+        if msg.command.isdigit():
+            return self._on_numeric(msg)
+        return []
+
+    def _time(self, msg: Message) -> float:
+        stamp = msg.tags.get("time")
+        if stamp and "server-time" in self.caps:
+            try:
+                return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                pass  # a malformed tag: fall back to our own clock
+        return self.clock()
+
+    def _line(self, msg: Message, conv: str | None, kind: LineKind, text: str) -> Line:
+        return Line(conv, kind, msg.nick or self.server_name, text, self._time(msg))
+
+    def _on_ping(self, msg: Message) -> list[Event]:
+        self._out.append(Message("PONG", msg.params[-1:] or ("",)))
+        return []
+
+    def _on_cap(self, msg: Message) -> list[Event]:
+        if len(msg.params) < 3:
+            return []
+        sub = msg.params[1].upper()
+        if sub == "LS":
+            for item in msg.params[-1].split():
+                self._offered.add(item.split("=", 1)[0])
+            if msg.params[2] == "*":
+                return []  # more LS lines follow
+            wanted = sorted(WANTED_CAPS & self._offered)
+            if wanted and not self.registered:
+                self._out.append(Message("CAP", ("REQ", " ".join(wanted))))
+            elif not self.registered:
+                self._out.append(Message("CAP", ("END",)))
+        elif sub in {"ACK", "NAK"}:
+            if sub == "ACK":
+                for item in msg.params[-1].split():
+                    if item.startswith("-"):
+                        self.caps.discard(item[1:])
+                    else:
+                        self.caps.add(item)
+            if not self.registered:
+                self._out.append(Message("CAP", ("END",)))
+        return []
+
+    def _on_error(self, msg: Message) -> list[Event]:
+        reason = msg.params[0] if msg.params else "Connection closed by the server"
+        if not self.registered:
+            return [RegistrationFailed(f"The server refused the connection: {reason}")]
+        return [ServerClosed(reason)]
+
+    def _on_numeric(self, msg: Message) -> list[Event]:
+        code = msg.command
+        args = msg.params[1:]
+        if code == n.RPL_WELCOME:
+            self.registered = True
+            self.server_name = msg.source or ""
+            if msg.params:
+                self.nick = msg.params[0]
+            return [Registered(self.nick, args[-1] if args else "")]
+        if code == n.ERR_NICKNAMEINUSE and not self.registered and self.alt_nick_on_collision:
+            nicklen = int(self.isupport.get("NICKLEN", "") or 30)
+            self.nick = self.nick[: nicklen - 1] + "_"
+            self._out.append(Message("NICK", (self.nick,)))
+            return [self._line(msg, None, LineKind.INFO, f"Nick in use, trying {self.nick}")]
+        if not self.registered and code in _REGISTRATION_ERRORS:
+            detail = args[0] if args else self.nick
+            return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
+        if code == n.RPL_ISUPPORT:
+            self._isupport(args[:-1])
+        elif code == n.RPL_NAMREPLY and len(args) >= 3:
+            return self._names(args[1], args[2])
+        elif code == n.RPL_ENDOFNAMES and args:
+            room = self.room(args[0])
+            if room is not None:
+                room.names_done = True
+                return [MembersChanged(room.name)]
+        elif code == n.RPL_TOPIC and len(args) >= 2:
+            room = self.room(args[0])
+            if room is not None:
+                room.topic = args[1]
+                return [
+                    TopicChanged(room.name, args[1]),
+                    self._line(msg, room.name, LineKind.INFO, f"Topic: {args[1]}"),
+                ]
+        if code in _SILENT:
+            return []
+        kind = LineKind.ERROR if code.startswith(("4", "5")) else LineKind.INFO
+        text = " ".join(args) if len(args) < 2 else " ".join(args[:-1]) + " " + args[-1]
+        if code == n.RPL_WHOISUSER and len(args) >= 5:
+            text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
+        return [self._line(msg, None, kind, text.strip())]
+
+    def _isupport(self, tokens: tuple[str, ...]) -> None:
+        for token in tokens:
+            key, _, value = token.partition("=")
+            if key.startswith("-"):
+                self.isupport.pop(key[1:], None)
+                continue
+            self.isupport[key] = value
+            if key == "CASEMAPPING":
+                self.fold = casefold_for(value)
+            elif key == "PREFIX" and value.startswith("("):
+                modes, _, symbols = value[1:].partition(")")
+                self.prefix_modes = dict(zip(modes, symbols, strict=False))
+
+    def _names(self, channel: str, names: str) -> list[Event]:
+        room = self.room(channel)
+        if room is None:
+            return []
+        if room.names_done:
+            room.members.clear()
+            room.names_done = False
+        symbols = "".join(self.prefix_modes.values())
+        for entry in names.split():
+            nick = entry.lstrip(symbols)
+            prefixes = entry[: len(entry) - len(nick)]
+            nick = nick.split("!", 1)[0]  # userhost-in-names
+            room.members[self.fold(nick)] = Member(nick, prefixes)
+        return []
+
+    def _on_privmsg(self, msg: Message) -> list[Event]:
+        return self._message(msg, LineKind.MESSAGE)
+
+    def _on_notice(self, msg: Message) -> list[Event]:
+        return self._message(msg, LineKind.NOTICE)
+
+    def _message(self, msg: Message, kind: LineKind) -> list[Event]:
+        if len(msg.params) < 2:
+            return []
+        target, text = msg.params[0], msg.params[1]
+        sender = msg.nick or self.server_name
+        own = msg.nick is not None and self.same(sender, self.nick)
+        if msg.source is None or ("!" not in msg.source and not self.registered):
+            return [Line(None, LineKind.INFO, sender, text, self._time(msg))]
+        if text.startswith("\x01"):
+            match = _ACTION.match(text)
+            if match is None:
+                return []  # other CTCP requests are not shown
+            text, kind = match.group(1), LineKind.ACTION
+        if self.is_channel(target.lstrip("@+")):
+            conv: str | None = target.lstrip("@+")
+            room = self.room(conv or "")
+            conv = room.name if room is not None else conv
+        elif own:
+            conv = target
+        elif "!" not in (msg.source or ""):
+            conv = None  # from the server itself
+        else:
+            conv = sender
+        mention = not own and self.mentions_me(text)
+        return [
+            Line(conv, kind, sender, text, self._time(msg), own, mention, msg.tags.get("msgid"))
+        ]
+
+    def mentions_me(self, text: str) -> bool:
+        """Whether `text` contains our nick as a word."""
+        pattern = rf"(?<![\w\[\]\\`^{{|}}-]){re.escape(self.fold(self.nick))}(?![\w\[\]\\`^{{|}}-])"
+        return re.search(pattern, self.fold(text)) is not None
+
+    def _on_join(self, msg: Message) -> list[Event]:
+        if not msg.params or msg.nick is None:
+            return []
+        channel = msg.params[0]
+        if self.same(msg.nick, self.nick):
+            mine = Room(channel)
+            self.rooms[self.fold(channel)] = mine
+            mine.members[self.fold(msg.nick)] = Member(msg.nick)
+            return [
+                Joined(channel),
+                self._line(msg, channel, LineKind.EVENT, f"You joined {channel}"),
+            ]
+        room = self.room(channel)
+        if room is None:
+            return []
+        room.members[self.fold(msg.nick)] = Member(msg.nick)
+        return [
+            MembersChanged(room.name),
+            self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}"),
+        ]
+
+    def _on_part(self, msg: Message) -> list[Event]:
+        if not msg.params or msg.nick is None:
+            return []
+        reason = msg.params[1] if len(msg.params) > 1 else ""
+        suffix = f" ({reason})" if reason else ""
+        return self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
+
+    def _on_kick(self, msg: Message) -> list[Event]:
+        if len(msg.params) < 2:
+            return []
+        channel, target = msg.params[0], msg.params[1]
+        reason = msg.params[2] if len(msg.params) > 2 else ""
+        text = f"{target} was kicked by {msg.nick} ({reason})"
+        return self._leave(msg, channel, target, text, f"kicked by {msg.nick}: {reason}")
+
+    def _leave(self, msg: Message, channel: str, nick: str, text: str, reason: str) -> list[Event]:
+        room = self.room(channel)
+        if room is None:
+            return []
+        line = self._line(msg, room.name, LineKind.EVENT, text)
+        if self.same(nick, self.nick):
+            del self.rooms[self.fold(channel)]
+            return [line, Left(room.name, reason)]
+        room.members.pop(self.fold(nick), None)
+        return [line, MembersChanged(room.name)]
+
+    def _on_quit(self, msg: Message) -> list[Event]:
+        if msg.nick is None:
+            return []
+        reason = msg.params[0] if msg.params else ""
+        events: list[Event] = []
+        for room in self.rooms.values():
+            if room.members.pop(self.fold(msg.nick), None) is not None:
+                text = f"{msg.nick} quit ({reason})" if reason else f"{msg.nick} quit"
+                events += [
+                    self._line(msg, room.name, LineKind.EVENT, text),
+                    MembersChanged(room.name),
+                ]
+        return events
+
+    def _on_nick(self, msg: Message) -> list[Event]:
+        if not msg.params or msg.nick is None:
+            return []
+        old, new = msg.nick, msg.params[0]
+        events: list[Event] = []
+        mine = self.same(old, self.nick)
+        if mine:
+            self.nick = new
+            events.append(NickChanged(old, new))
+            events.append(self._line(msg, None, LineKind.EVENT, f"You are now known as {new}"))
+        for room in self.rooms.values():
+            member = room.members.pop(self.fold(old), None)
+            if member is not None:
+                member.nick = new
+                room.members[self.fold(new)] = member
+                if not mine:
+                    text = f"{old} is now known as {new}"
+                    events.append(self._line(msg, room.name, LineKind.EVENT, text))
+                events.append(MembersChanged(room.name))
+        return events
+
+    def _on_topic(self, msg: Message) -> list[Event]:
+        if len(msg.params) < 2:
+            return []
+        room = self.room(msg.params[0])
+        if room is None:
+            return []
+        room.topic = msg.params[1]
+        text = f"{msg.nick} changed the topic to: {room.topic}"
+        return [
+            TopicChanged(room.name, room.topic),
+            self._line(msg, room.name, LineKind.EVENT, text),
+        ]
+
+    def _on_mode(self, msg: Message) -> list[Event]:
+        if len(msg.params) < 2:
+            return []
+        target = msg.params[0]
+        text = f"{msg.nick or self.server_name} sets mode {' '.join(msg.params[1:])}"
+        room = self.room(target)
+        if room is None:
+            return [self._line(msg, None, LineKind.EVENT, text)]
+        args = list(msg.params[2:])
+        chanmodes = self.isupport.get("CHANMODES", "b,k,l,imnst").split(",")
+        always = chanmodes[0] + (chanmodes[1] if len(chanmodes) > 1 else "")
+        on_set = chanmodes[2] if len(chanmodes) > 2 else ""
+        adding = True
+        for ch in msg.params[1]:
+            if ch in "+-":
+                adding = ch == "+"
+            elif ch in self.prefix_modes and args:
+                member = room.members.get(self.fold(args.pop(0)))
+                if member is not None:
+                    self._set_prefix(member, self.prefix_modes[ch], adding)
+            elif (ch in always or (ch in on_set and adding)) and args:
+                args.pop(0)
+        return [self._line(msg, room.name, LineKind.EVENT, text), MembersChanged(room.name)]
+
+    def _set_prefix(self, member: Member, symbol: str, adding: bool) -> None:
+        order = "".join(self.prefix_modes.values())
+        have = set(member.prefixes)
+        (have.add if adding else have.discard)(symbol)
+        member.prefixes = "".join(s for s in order if s in have)
+
+    def _on_invite(self, msg: Message) -> list[Event]:
+        if len(msg.params) < 2:
+            return []
+        text = f"{msg.nick} invites you to {msg.params[1]} (type /join {msg.params[1]})"
+        return [self._line(msg, None, LineKind.INFO, text)]
+
+    # -- to the server -----------------------------------------------------
+
+    def members(self, channel: str) -> list[Member]:
+        """The members of `channel`, operators first, then by name."""
+        room = self.room(channel)
+        if room is None:
+            return []
+        order = "".join(self.prefix_modes.values())
+
+        def rank(member: Member) -> tuple[int, str]:
+            first = member.prefixes[:1]
+            return (
+                order.index(first) if first and first in order else len(order),
+                self.fold(member.nick),
+            )
+
+        return sorted(room.members.values(), key=rank)
+
+    def say(
+        self, target: str, text: str, *, action: bool = False
+    ) -> tuple[list[Message], list[Event]]:
+        """PRIVMSGs for `text` (split to fit), and the local echo to show.
+
+        Without `echo-message` the server does not send our own messages
+        back, so the session shows them itself.
+        """
+        overhead = len("\x01ACTION \x01") if action else 0
+        budget = max(1, text_budget(self.nick, target) - overhead)
+        messages: list[Message] = []
+        events: list[Event] = []
+        for piece in split_message(text, budget):
+            body = f"\x01ACTION {piece}\x01" if action else piece
+            messages.append(Message("PRIVMSG", (target, body)))
+            if "echo-message" not in self.caps:
+                conv = target
+                room = self.room(target)
+                if room is not None:
+                    conv = room.name
+                kind = LineKind.ACTION if action else LineKind.MESSAGE
+                events.append(Line(conv, kind, self.nick, piece, self.clock(), own=True))
+        return messages, events

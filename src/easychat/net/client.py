@@ -1,0 +1,139 @@
+"""Provides the asyncio client connection: a TCP stream framed into IRC messages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import random
+import socket
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+from easychat.proto.framing import TOO_LONG, LineBuffer
+from easychat.proto.message import Message, ProtocolError, encode, parse
+
+log = logging.getLogger("easychat.client")
+
+# Seconds to wait for the TCP connection to open.
+CONNECT_TIMEOUT = 10.0
+
+# Reconnect backoff: the first retry after about a second, doubling up to a
+# minute, with jitter so that many clients of a restarted server spread out.
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+
+
+class ConnectError(Exception):
+    """The connection could not be opened; the message is for a person."""
+
+
+def backoff_delays(rng: random.Random | None = None) -> Iterator[float]:
+    """Delays before each reconnect attempt: ~1 s, ~2 s, ~4 s ... capped at 60 s."""
+    rng = rng or random.Random()
+    delay = BACKOFF_FIRST
+    while True:
+        yield min(BACKOFF_MAX, delay * rng.uniform(0.8, 1.2))
+        delay = min(BACKOFF_MAX, delay * 2)
+
+
+def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
+    """Splits `host`, `host:port` or `[v6]:port` into host and port.
+
+    Raises:
+        ValueError: the text is empty or the port is not a number in 1..65535.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("Enter a server address, like 127.0.0.1:6667")
+    port_text = ""
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("Write an IPv6 address as [address]:port")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host = text  # a bare name, IPv4 address or IPv6 address
+    if not host:
+        raise ValueError("The server address has no host")
+    if any(ch.isspace() for ch in host):
+        raise ValueError("The host name cannot contain spaces")
+    if not port_text:
+        return host, default_port
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"The port must be a number from 1 to 65535, not {port_text!r}")
+    return host, int(port_text)
+
+
+def describe(exc: BaseException, host: str, port: int) -> str:
+    """A sentence a person can act on, for a failure to connect."""
+    where = f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return f"Unknown host {host!r}: check the server address"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"Connection refused by {where}: is the server running?"
+    if isinstance(exc, TimeoutError):
+        return f"Timed out connecting to {where}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"Cannot reach {where}: network unreachable"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"Cannot connect to {where}: {exc.strerror}"
+    return f"Cannot connect to {where}: {exc}"
+
+
+class ClientConnection:
+    """One TCP connection to an IRC server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.framing = LineBuffer()
+
+    @classmethod
+    async def open(cls, host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> ClientConnection:
+        """Connects, or raises ConnectError with a readable reason."""
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectError(describe(exc, host, port)) from exc
+        return cls(reader, writer)
+
+    async def messages(self) -> AsyncIterator[Message]:
+        """Each message the server sends, until the connection ends."""
+        while True:
+            try:
+                data = await self.reader.read(64 * 1024)
+            except (ConnectionError, OSError) as exc:
+                log.info("connection lost: %s", exc)
+                return
+            if not data:
+                return
+            for line in self.framing.feed(data):
+                if line is TOO_LONG:
+                    log.warning("dropped an over-long line from the server")
+                    continue
+                assert isinstance(line, bytes)
+                try:
+                    yield parse(line.decode("utf-8", "replace"), strict=False)
+                except ProtocolError as exc:
+                    log.warning("ignored a malformed line from the server: %s", exc)
+
+    def send(self, messages: Iterable[Message]) -> None:
+        """Queues messages for sending (the stream writes them in order)."""
+        if self.writer.is_closing():
+            return
+        data = b"".join(encode(msg) for msg in messages)
+        if data:
+            self.writer.write(data)
+
+    async def close(self) -> None:
+        """Closes the connection, waiting briefly for queued data to go."""
+        if self.writer.is_closing():
+            return
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            await asyncio.wait_for(self.writer.drain(), 2.0)
+        self.writer.close()
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            await asyncio.wait_for(self.writer.wait_closed(), 2.0)

@@ -1,0 +1,1 @@
+"""Provides storage: the client's local SQLite log (and later the server history)."""

@@ -1,0 +1,1 @@
+"""Provides the Textual client: the app, its screens and widgets."""

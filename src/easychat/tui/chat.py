@@ -1,0 +1,221 @@
+"""Provides the chat screen: conversations, message log, members, and the input bar."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList, RichLog, Static
+
+from easychat.client.conversations import Conversation, ConversationKind, Conversations
+from easychat.client.events import Line, LineKind
+from easychat.client.session import Member
+from easychat.proto.names import casefold
+from easychat.tui.render import render_line
+from easychat.tui.widgets import ChatInput, ConversationList, MemberList
+
+
+class ChatScreen(Screen[None]):
+    """The conversation view: side list, log, members; Leave, input and Send below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "step(1)", "Next conversation"),
+        Binding("ctrl+p", "step(-1)", "Previous conversation"),
+        *[Binding(f"alt+{i}", f"jump({i})", f"Conversation {i}", show=False) for i in range(1, 10)],
+    ]
+
+    @dataclass
+    class Typed(Message):
+        """The user sent `text` (a message or a /command) in `conversation`."""
+
+        text: str
+        conversation: str
+
+    class LeaveRequested(Message):
+        """The user pressed Leave."""
+
+    def __init__(self, server_name: str, nick: str, *, timestamps: bool = True) -> None:
+        super().__init__()
+        self.conversations = Conversations(server_name)
+        self.nick = nick
+        self.timestamps = timestamps
+        self.members: dict[str, list[Member]] = {}
+        self.topics: dict[str, str] = {}
+        self.ready = False  # widgets exist; until then only the model changes
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ConversationList(id="conversations")
+            with Vertical(id="center"):
+                yield Static("", id="topic", markup=False)
+                yield Static("", id="banner", markup=False)
+                yield RichLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
+            yield MemberList(id="members")
+        with Horizontal(id="input-bar"):
+            yield Button("Leave", id="leave", variant="error")
+            yield ChatInput(placeholder="Message (/help for commands)", id="message")
+            yield Button("Send", id="send", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.query_one("#message", ChatInput).focus()
+        self.refresh_all()
+
+    # -- updates from the app ----------------------------------------------
+
+    def add_line(self, line: Line) -> Conversation:
+        """Shows a line in its conversation."""
+        conv = self.conversations.add(line)
+        if not self.ready:
+            return conv
+        if conv is self.conversations.current:
+            self.query_one("#log", RichLog).write(render_line(line, timestamps=self.timestamps))
+        else:
+            self.refresh_sidebar()
+        return conv
+
+    def open_conversation(
+        self, name: str, kind: ConversationKind, history: list[Line], *, focus: bool
+    ) -> Conversation:
+        """Opens (or reactivates) a conversation; `history` comes from the local log."""
+        existing = self.conversations.get(name)
+        conv = self.conversations.open(name, kind)
+        if existing is None:
+            conv.history = history
+        if focus:
+            self.switch_to(conv)
+        else:
+            self.refresh_sidebar()
+        return conv
+
+    def set_members(self, channel: str, members: list[Member]) -> None:
+        """Updates a room's member list (and nick completion)."""
+        self.members[casefold(channel)] = members
+        if casefold(self.conversations.current.name) == casefold(channel):
+            self.refresh_members()
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        """Updates a room's topic."""
+        self.topics[casefold(channel)] = topic
+        self.refresh_topic()
+
+    def set_banner(self, text: str) -> None:
+        """Shows (or, with "", hides) the connection banner."""
+        if not self.ready:
+            return
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.set_class(bool(text), "visible")
+
+    def switch_to(self, conv: Conversation) -> None:
+        """Makes `conv` current and redraws the log for it."""
+        self.conversations.switch(conv)
+        self.refresh_all()
+
+    # -- drawing -------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        """Redraws everything for the current conversation."""
+        if not self.ready:
+            return
+        conv = self.conversations.current
+        log = self.query_one("#log", RichLog)
+        log.clear()
+        if conv.history:
+            for line in conv.history:
+                log.write(render_line(line, timestamps=self.timestamps))
+            log.write(Text("──── earlier messages above, from your local log ────", style="dim"))
+        for line in conv.lines:
+            log.write(render_line(line, timestamps=self.timestamps))
+        self.refresh_sidebar()
+        self.refresh_members()
+        self.refresh_topic()
+
+    def refresh_sidebar(self) -> None:
+        """Redraws the conversation list."""
+        if not self.ready:
+            return
+        self.query_one(ConversationList).show(
+            self.conversations.ordered(), self.conversations.current
+        )
+
+    def refresh_members(self) -> None:
+        """Redraws the member list for the current conversation."""
+        if not self.ready:
+            return
+        conv = self.conversations.current
+        members = self.members.get(casefold(conv.name), [])
+        member_list = self.query_one(MemberList)
+        member_list.display = conv.kind is ConversationKind.ROOM
+        member_list.show(members)
+        self.query_one("#message", ChatInput).completions = [m.nick for m in members] or (
+            [conv.name] if conv.kind is ConversationKind.PRIVATE else []
+        )
+
+    def refresh_topic(self) -> None:
+        """Redraws the topic bar."""
+        if not self.ready:
+            return
+        conv = self.conversations.current
+        topic = self.topics.get(casefold(conv.name), "")
+        text = f"{conv.name} — {topic}" if topic else conv.name
+        self.query_one("#topic", Static).update(text)
+
+    # -- user input ------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.send_input()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "send":
+            self.send_input()
+        elif event.button.id == "leave":
+            self.post_message(self.LeaveRequested())
+
+    def send_input(self) -> None:
+        """Hands the typed text to the app and clears the field."""
+        field = self.query_one("#message", ChatInput)
+        text = field.value
+        if not text.strip():
+            return
+        field.remember(text)
+        field.value = ""
+        self.post_message(self.Typed(text, self.conversations.current.name))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if isinstance(event.option_list, ConversationList):
+            event.stop()
+            conv = self.conversations.ordered()[event.option_index]
+            self.switch_to(conv)
+            self.query_one("#message", ChatInput).focus()
+
+    def action_step(self, delta: int) -> None:
+        """Switches to the next (1) or previous (-1) conversation."""
+        self.switch_to(self.conversations.step(delta))
+
+    def action_jump(self, number: int) -> None:
+        """Switches to conversation `number` (1-based) in the side list."""
+        order = self.conversations.ordered()
+        if 1 <= number <= len(order):
+            self.switch_to(order[number - 1])
+
+    def prefill(self, text: str) -> None:
+        """Puts `text` in the message field, ready to complete."""
+        field = self.query_one("#message", ChatInput)
+        field.value = text
+        field.cursor_position = len(text)
+        field.focus()
+
+    def show_info(self, text: str, kind: LineKind = LineKind.INFO) -> None:
+        """Shows a local message (help, errors) in the current conversation."""
+        self.add_line(Line(None, kind, "", text, time.time()))

@@ -1,0 +1,107 @@
+"""Provides the login screen: nickname, server address, Login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from easychat.net.client import parse_address
+from easychat.proto.names import valid_nick
+
+# Longest nick the login screen accepts; servers advertise their own NICKLEN
+# (ours 30) and refuse longer ones with 432.
+MAX_NICK = 30
+
+
+def check_login(nick: str, server: str) -> tuple[str, str, int]:
+    """Validates the login fields; returns (nick, host, port).
+
+    Raises:
+        ValueError: with a sentence saying what to fix.
+    """
+    nick = nick.strip()
+    if not nick:
+        raise ValueError("Enter a nickname")
+    if len(nick) > MAX_NICK:
+        raise ValueError(f"A nickname has at most {MAX_NICK} characters")
+    if not valid_nick(nick, MAX_NICK):
+        raise ValueError(
+            "A nickname starts with a letter and holds only letters, digits and - _ [ ] { } | ^ `"
+        )
+    host, port = parse_address(server)
+    return nick, host, port
+
+
+class LoginScreen(Screen[None]):
+    """Asks who you are and where to connect."""
+
+    @dataclass
+    class LoginRequested(Message):
+        """The user asked to connect with these details."""
+
+        nick: str
+        host: str
+        port: int
+        server: str
+
+    def __init__(self, nick: str = "", server: str = "127.0.0.1:6667") -> None:
+        super().__init__()
+        self.initial_nick = nick
+        self.initial_server = server
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="login-box"):
+            yield Static("Easy Chat", id="title")
+            yield Label("Nickname")
+            yield Input(self.initial_nick, placeholder="john", id="nick", max_length=MAX_NICK)
+            yield Label("Server address")
+            yield Input(self.initial_server, placeholder="host:port", id="server")
+            yield Static("", id="login-error", markup=False)
+            yield Button("Login", id="login", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#nick", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "login":
+            event.stop()
+            self.submit()
+
+    def submit(self) -> None:
+        """Validates the fields and asks the app to connect."""
+        nick = self.query_one("#nick", Input).value
+        server = self.query_one("#server", Input).value
+        try:
+            nick, host, port = check_login(nick, server)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.set_busy(True)
+        self.post_message(self.LoginRequested(nick, host, port, server.strip()))
+
+    def show_error(self, text: str) -> None:
+        """Shows why the login did not work and lets the user retry."""
+        self.set_busy(False)
+        error = self.query_one("#login-error", Static)
+        error.update(text)
+        error.add_class("visible")
+
+    def set_busy(self, busy: bool) -> None:
+        """Shows that a connection attempt is running."""
+        button = self.query_one("#login", Button)
+        button.disabled = busy
+        button.label = "Connecting…" if busy else "Login"
+        if busy:
+            error = self.query_one("#login-error", Static)
+            error.update("")
+            error.remove_class("visible")

@@ -1,0 +1,115 @@
+"""Provides the chat screen's widgets: the message input, the side lists."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from easychat.client.conversations import Conversation, ConversationKind
+from easychat.client.session import Member
+from easychat.proto.names import casefold
+
+# Inputs remembered for Up/Down recall.
+INPUT_HISTORY = 200
+
+
+class ChatInput(Input):
+    """The message field: Up/Down recall earlier input, Tab completes nicks."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "history(-1)", "Previous input", show=False),
+        Binding("down", "history(1)", "Next input", show=False),
+        Binding("tab", "complete", "Complete nick", show=False, priority=True),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.completions: list[str] = []
+        self.history: list[str] = []
+        self._history_index = 0
+        # (value after the last completion, word start, matches, index shown)
+        self._completing: tuple[str, int, list[str], int] | None = None
+
+    def remember(self, text: str) -> None:
+        """Adds a sent line to the history."""
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+            del self.history[:-INPUT_HISTORY]
+        self._history_index = len(self.history)
+
+    def action_history(self, delta: int) -> None:
+        """Shows the previous (-1) or next (+1) remembered input."""
+        if not self.history:
+            return
+        index = max(0, min(len(self.history), self._history_index + delta))
+        self._history_index = index
+        self.value = self.history[index] if index < len(self.history) else ""
+        self.cursor_position = len(self.value)
+
+    def action_complete(self) -> None:
+        """Completes the nick before the cursor; Tab again cycles the matches.
+
+        At the start of the line the nick gets `: ` (addressing someone),
+        elsewhere a space.
+        """
+        cursor = self.cursor_position
+        state = self._completing
+        if state is not None and self.value == state[0]:
+            _, start, matches, index = state
+            index = (index + 1) % len(matches)
+        else:
+            before = self.value[:cursor]
+            start = len(before) - len(before.split(" ")[-1])
+            word = before[start:]
+            if not word:
+                return
+            folded = casefold(word)
+            matches = [nick for nick in self.completions if casefold(nick).startswith(folded)]
+            if not matches:
+                return
+            index = 0
+        completion = matches[index] + (": " if start == 0 else " ")
+        self.value = self.value[:start] + completion + self.value[cursor:]
+        self.cursor_position = start + len(completion)
+        self._completing = (self.value, start, matches, index)
+
+
+class ConversationList(OptionList):
+    """The side list of open conversations with unread counts and mentions."""
+
+    def show(self, conversations: list[Conversation], current: Conversation) -> None:
+        """Redraws the list for these conversations."""
+        options = []
+        for conv in conversations:
+            label = Text(conv.name, style="bold" if conv is current else "")
+            if conv.kind is ConversationKind.SERVER:
+                label.stylize("italic")
+            if not conv.active:
+                label.stylize("dim")
+            if conv.unread:
+                label.append(f" {conv.unread}", style="bold yellow")
+            if conv.mentioned:
+                label.append(" @", style="bold red")
+            options.append(Option(label, id=casefold(conv.name)))
+        highlighted = conversations.index(current) if current in conversations else None
+        self.clear_options()
+        self.add_options(options)
+        self.highlighted = highlighted
+
+
+class MemberList(OptionList):
+    """The members of the current room, operators first and marked."""
+
+    def show(self, members: list[Member]) -> None:
+        """Redraws the list."""
+        self.clear_options()
+        self.add_options(
+            [
+                Option(Text(m.prefixes[:1] + m.nick, style="bold" if m.prefixes else ""))
+                for m in members
+            ]
+        )
