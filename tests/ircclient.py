@@ -20,11 +20,13 @@ TIMEOUT = 5.0
 class RunningServer:
     """An EasyChat server on 127.0.0.1, port 0, served by a background thread."""
 
-    def __init__(self, config: CoreConfig | None = None, sendq: int | None = None) -> None:
+    def __init__(
+        self, config: CoreConfig | None = None, sendq: int | None = None, port: int = 0
+    ) -> None:
         cfg = config or CoreConfig()
         self.core = ChatCore(replace(cfg))
         kwargs = {} if sendq is None else {"sendq": sendq}
-        self.server = Server(self.core, "127.0.0.1", 0, **kwargs)
+        self.server = Server(self.core, "127.0.0.1", port, **kwargs)
         _, self.port = self.server.listen()
         self.errors: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, daemon=True)

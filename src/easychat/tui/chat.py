@@ -64,6 +64,9 @@ class ChatScreen(Screen[None]):
             yield Button("Send", id="send", variant="primary")
         yield Footer()
 
+    def on_unmount(self) -> None:
+        self.ready = False  # events still in flight find no widgets to draw on
+
     def on_mount(self) -> None:
         self.ready = True
         self.query_one("#message", ChatInput).focus()
