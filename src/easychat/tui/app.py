@@ -133,7 +133,10 @@ class EasyChatApp(App[None]):
                 self.post_message(self.ConnectionState(f"{exc}. Retrying in {delay:.0f} s…", False))
                 await asyncio.sleep(delay)
                 continue
-            session = Session(self.session.nick if self.session else nick)
+            # A reconnect keeps the nick the user ended up with (after /nick);
+            # a new login uses the nick typed on the login screen.
+            previous = self.session if registered_once else None
+            session = Session(previous.nick if previous is not None else nick)
             session.alt_nick_on_collision = registered_once
             self.session, self.connection = session, connection
             failure = await self._run(session, connection)
@@ -142,6 +145,7 @@ class EasyChatApp(App[None]):
             if self.leaving:
                 return
             if not session.registered and not registered_once:
+                self.session = None
                 self.post_message(self.LoginFailed(failure or "The server closed the connection"))
                 return
             if session.registered:

@@ -185,10 +185,15 @@ class ChatScreen(Screen[None]):
         elif event.button.id == "leave":
             self.post_message(self.LeaveRequested())
 
-    def send_input(self) -> None:
-        """Hands the typed text to the app and clears the field."""
+    def on_chat_input_multiline_pasted(self, event: ChatInput.MultilinePasted) -> None:
+        event.stop()
+        self.send_input(event.text)
+
+    def send_input(self, text: str | None = None) -> None:
+        """Hands the typed text (or `text`) to the app and clears the field."""
         field = self.query_one("#message", ChatInput)
-        text = field.value
+        if text is None:
+            text = field.value
         if not text.strip():
             return
         field.remember(text)

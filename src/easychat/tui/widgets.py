@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -18,7 +21,18 @@ INPUT_HISTORY = 200
 
 
 class ChatInput(Input):
-    """The message field: Up/Down recall earlier input, Tab completes nicks."""
+    """The message field: Up/Down recall earlier input, Tab completes nicks.
+
+    A one-line field cannot show a pasted text of several lines (Input keeps
+    only the first), so such a paste is sent at once, as if typed and Enter
+    pressed: the field's text with the paste at the cursor.
+    """
+
+    @dataclass
+    class MultilinePasted(Message):
+        """Text of several lines was pasted; `text` is the field's whole new text."""
+
+        text: str
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous input", show=False),
@@ -33,6 +47,14 @@ class ChatInput(Input):
         self._history_index = 0
         # (value after the last completion, word start, matches, index shown)
         self._completing: tuple[str, int, list[str], int] | None = None
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if "\n" not in event.text and "\r" not in event.text:
+            return  # Input inserts a single line itself
+        event.prevent_default()
+        event.stop()
+        start, end = sorted(self.selection)
+        self.post_message(self.MultilinePasted(self.value[:start] + event.text + self.value[end:]))
 
     def remember(self, text: str) -> None:
         """Adds a sent line to the history."""
