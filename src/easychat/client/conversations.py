@@ -81,11 +81,17 @@ class Conversations:
     def rename(self, old: str, new: str) -> None:
         """A private conversation follows its peer's nick change."""
         conv = self.get(old)
-        if conv is None or conv.kind is not ConversationKind.PRIVATE or self.get(new):
+        if conv is None or conv.kind is not ConversationKind.PRIVATE:
             return
-        del self._items[self.fold(old)]
+        other = self.get(new)
+        if other is not None and other is not conv:
+            return  # already talking to `new`: keep both
         conv.name = new
-        self._items[self.fold(new)] = conv
+        # Rebuild rather than delete and re-add, so the conversation keeps
+        # its place in the side list (and a change of case still renames).
+        self._items = {
+            (self.fold(new) if item is conv else key): item for key, item in self._items.items()
+        }
 
     def add(self, line: Line) -> Conversation:
         """Files a line in its conversation (None: the current one)."""

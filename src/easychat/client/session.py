@@ -29,6 +29,8 @@ from easychat.proto.names import casefold_for
 # Capabilities the client uses when the server offers them.
 WANTED_CAPS = frozenset({"multi-prefix", "server-time", "echo-message", "message-tags"})
 
+ERR_UNAVAILRESOURCE = "437"
+
 # Numerics that end registration with a reason the login screen shows.
 _REGISTRATION_ERRORS = {
     n.ERR_NICKNAMEINUSE: "Nickname {0} is already in use",
@@ -36,7 +38,16 @@ _REGISTRATION_ERRORS = {
     n.ERR_NONICKNAMEGIVEN: "No nickname given",
     "465": "You are banned from this server",  # ERR_YOUREBANNEDCREEP
     "464": "The server needs a password",  # ERR_PASSWDMISMATCH
+    # ERR_UNAVAILRESOURCE: hybrid, solanum and others hold a nick a while
+    # after its connection died ("nick delay"), exactly the reconnect case.
+    ERR_UNAVAILRESOURCE: "Nickname {0} is temporarily unavailable",
 }
+
+# Nick numerics that, after a reconnect, make the session try `nick_`.
+_NICK_TAKEN = {n.ERR_NICKNAMEINUSE, ERR_UNAVAILRESOURCE}
+
+# The NICKLEN assumed until the server's 005 says otherwise (our server's).
+DEFAULT_NICKLEN = 30
 
 # Numerics only about the state the session tracks; nothing to show.
 _SILENT = {
@@ -135,12 +146,12 @@ class Session:
 
     def feed(self, msg: Message) -> list[Event]:
         """Takes one message from the server; returns what to show."""
+        if msg.command.isdigit():
+            return self._numeric(msg)
         handler = getattr(self, f"_on_{msg.command.lower()}", None)
         if handler is not None:
             result: list[Event] = handler(msg)
             return result
-        if msg.command.isdigit():
-            return self._on_numeric(msg)
         return []
 
     def _time(self, msg: Message) -> float:
@@ -182,6 +193,11 @@ class Session:
                         self.caps.add(item)
             if not self.registered:
                 self._out.append(Message("CAP", ("END",)))
+        elif sub == "DEL":
+            for item in msg.params[-1].split():
+                name = item.split("=", 1)[0]
+                self.caps.discard(name)
+                self._offered.discard(name)
         return []
 
     def _on_error(self, msg: Message) -> list[Event]:
@@ -190,7 +206,7 @@ class Session:
             return [RegistrationFailed(f"The server refused the connection: {reason}")]
         return [ServerClosed(reason)]
 
-    def _on_numeric(self, msg: Message) -> list[Event]:
+    def _numeric(self, msg: Message) -> list[Event]:
         code = msg.command
         args = msg.params[1:]
         if code == n.RPL_WELCOME:
@@ -199,11 +215,15 @@ class Session:
             if msg.params:
                 self.nick = msg.params[0]
             return [Registered(self.nick, args[-1] if args else "")]
-        if code == n.ERR_NICKNAMEINUSE and not self.registered and self.alt_nick_on_collision:
-            nicklen = int(self.isupport.get("NICKLEN", "") or 30)
-            self.nick = self.nick[: nicklen - 1] + "_"
-            self._out.append(Message("NICK", (self.nick,)))
-            return [self._line(msg, None, LineKind.INFO, f"Nick in use, trying {self.nick}")]
+        if code in _NICK_TAKEN and not self.registered and self.alt_nick_on_collision:
+            nicklen = self._nicklen()
+            alt = self.nick[: nicklen - 1] + "_"
+            # At NICKLEN, `nick_` is the nick just refused: give up rather
+            # than send the same NICK for ever.
+            if not self.same(alt, self.nick):
+                self.nick = alt
+                self._out.append(Message("NICK", (self.nick,)))
+                return [self._line(msg, None, LineKind.INFO, f"Nick in use, trying {self.nick}")]
         if not self.registered and code in _REGISTRATION_ERRORS:
             detail = args[0] if args else self.nick
             return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
@@ -232,6 +252,14 @@ class Session:
             text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
         return [self._line(msg, None, kind, text.strip())]
 
+    def _nicklen(self) -> int:
+        value = self.isupport.get("NICKLEN", "")
+        return (
+            int(value)
+            if value.isascii() and value.isdigit() and int(value) > 1
+            else DEFAULT_NICKLEN
+        )
+
     def _isupport(self, tokens: tuple[str, ...]) -> None:
         for token in tokens:
             key, _, value = token.partition("=")
@@ -240,10 +268,18 @@ class Session:
                 continue
             self.isupport[key] = value
             if key == "CASEMAPPING":
-                self.fold = casefold_for(value)
+                self._set_fold(casefold_for(value))
             elif key == "PREFIX" and value.startswith("("):
                 modes, _, symbols = value[1:].partition(")")
                 self.prefix_modes = dict(zip(modes, symbols, strict=False))
+
+    def _set_fold(self, fold: Callable[[str], str]) -> None:
+        # Rooms and members are keyed by folded name: refold them, in case
+        # the 005 came after a JOIN.
+        self.fold = fold
+        self.rooms = {fold(room.name): room for room in self.rooms.values()}
+        for room in self.rooms.values():
+            room.members = {fold(m.nick): m for m in room.members.values()}
 
     def _names(self, channel: str, names: str) -> list[Event]:
         room = self.room(channel)
@@ -332,8 +368,10 @@ class Session:
             return []
         channel, target = msg.params[0], msg.params[1]
         reason = msg.params[2] if len(msg.params) > 2 else ""
-        text = f"{target} was kicked by {msg.nick} ({reason})"
-        return self._leave(msg, channel, target, text, f"kicked by {msg.nick}: {reason}")
+        by = msg.nick or self.server_name
+        text = f"{target} was kicked by {by}" + (f" ({reason})" if reason else "")
+        why = f"kicked by {by}" + (f": {reason}" if reason else "")
+        return self._leave(msg, channel, target, text, why)
 
     def _leave(self, msg: Message, channel: str, nick: str, text: str, reason: str) -> list[Event]:
         room = self.room(channel)

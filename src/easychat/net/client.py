@@ -7,7 +7,9 @@ import contextlib
 import errno
 import logging
 import random
+import re
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 
 from easychat.proto.framing import TOO_LONG, LineBuffer
@@ -60,19 +62,35 @@ def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
         raise ValueError("The server address has no host")
     if any(ch.isspace() for ch in host):
         raise ValueError("The host name cannot contain spaces")
+    if not host.isprintable():
+        raise ValueError("The host name cannot contain control characters")
     if not port_text:
         return host, default_port
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() rejects.
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
         raise ValueError(f"The port must be a number from 1 to 65535, not {port_text!r}")
     return host, int(port_text)
+
+
+def _all_refused(exc: BaseException) -> bool:
+    """Whether asyncio's combined "Multiple exceptions: ..." error is all refusals.
+
+    When a name resolves to several addresses (`localhost`: ::1 and
+    127.0.0.1) and every attempt fails, asyncio raises one plain OSError
+    whose text lists each attempt's error.
+    """
+    codes = re.findall(r"\[Errno (\d+)\]", str(exc))
+    return bool(codes) and all(int(code) == errno.ECONNREFUSED for code in codes)
 
 
 def describe(exc: BaseException, host: str, port: int) -> str:
     """A sentence a person can act on, for a failure to connect."""
     where = f"{host}:{port}"
+    if isinstance(exc, UnicodeError):
+        return f"Unknown host {host!r}: not a valid host name"
     if isinstance(exc, socket.gaierror):
         return f"Unknown host {host!r}: check the server address"
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, ConnectionRefusedError) or _all_refused(exc):
         return f"Connection refused by {where}: is the server running?"
     if isinstance(exc, TimeoutError):
         return f"Timed out connecting to {where}"
@@ -90,35 +108,46 @@ class ClientConnection:
         self.reader = reader
         self.writer = writer
         self.framing = LineBuffer()
+        # Lines framed but not yet yielded: they outlive one `messages()`
+        # iterator, so a caller that stops at 001 and iterates again loses
+        # nothing that arrived in the same read.
+        self._pending: deque[bytes | object] = deque()
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> ClientConnection:
         """Connects, or raises ConnectError with a readable reason."""
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, UnicodeError) as exc:
+            # UnicodeError: the IDNA codec rejects the name ("a..b", a label
+            # over 63 characters) before any lookup happens.
             raise ConnectError(describe(exc, host, port)) from exc
         return cls(reader, writer)
 
     async def messages(self) -> AsyncIterator[Message]:
         """Each message the server sends, until the connection ends."""
         while True:
-            try:
-                data = await self.reader.read(64 * 1024)
-            except (ConnectionError, OSError) as exc:
-                log.info("connection lost: %s", exc)
-                return
-            if not data:
-                return
-            for line in self.framing.feed(data):
+            if not self._pending:
+                try:
+                    data = await self.reader.read(64 * 1024)
+                except (ConnectionError, OSError) as exc:
+                    log.info("connection lost: %s", exc)
+                    return
+                if not data:
+                    return
+                self._pending.extend(self.framing.feed(data))
+            while self._pending:
+                line = self._pending.popleft()
                 if line is TOO_LONG:
                     log.warning("dropped an over-long line from the server")
                     continue
                 assert isinstance(line, bytes)
                 try:
-                    yield parse(line.decode("utf-8", "replace"), strict=False)
+                    msg = parse(line.decode("utf-8", "replace"), strict=False)
                 except ProtocolError as exc:
                     log.warning("ignored a malformed line from the server: %s", exc)
+                    continue
+                yield msg
 
     def send(self, messages: Iterable[Message]) -> None:
         """Queues messages for sending (the stream writes them in order)."""
