@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from textual import events
 from textual.widgets import OptionList, Static
 
@@ -136,6 +137,17 @@ def sidebar(screen: ChatScreen) -> list[str]:
     return [str(side.get_option_at_index(i).prompt) for i in range(side.option_count)]
 
 
+def dimmed(screen: ChatScreen) -> list[str]:
+    """The side list's entries shown dim (rooms we are not in)."""
+    side = screen.query_one("#conversations", OptionList)
+    prompts = [side.get_option_at_index(i).prompt for i in range(side.option_count)]
+    return [
+        prompt.plain
+        for prompt in prompts
+        if isinstance(prompt, Text) and any(span.style == "dim" for span in prompt.spans)
+    ]
+
+
 async def test_rooms_join_switch_and_unread(
     server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
 ) -> None:
@@ -175,6 +187,9 @@ async def test_rooms_join_switch_and_unread(
         await wait_for(pilot, lambda: lobby.unread == 2, what="two unread in #lobby")
         assert room.unread == 0
         assert sidebar(screen)[0] == "#lobby 2"
+        await doe.send("PRIVMSG #lobby :John, look")
+        await wait_for(pilot, lambda: lobby.mentioned, what="the mention in #lobby")
+        assert sidebar(screen)[0] == "#lobby 3 @"
         await pilot.press("ctrl+p")
         assert screen.conversations.current is lobby
         assert lobby.unread == 0
@@ -320,18 +335,20 @@ async def test_reconnect_after_server_restart(
         await send_text(pilot, "/join #room")
         await wait_for(pilot, lambda: screen.conversations.current.name == "#room")
         room = screen.conversations.current
-        first.stop()
+        await asyncio.to_thread(first.stop)
         banner = screen.query_one("#banner", Static)
         await wait_for(pilot, lambda: "Reconnecting" in str(banner.render()), what="the banner")
         assert banner.has_class("visible")
         assert has_text(room, "Disconnected")
         assert any(line.kind is LineKind.ERROR for line in room.lines)
         assert not room.active
+        assert dimmed(screen) == ["#lobby", "#room"]
 
         second = make_server(port=port)
         await wait_for(pilot, lambda: has_text(room, "Reconnected"), timeout=8.0)
         await wait_for(pilot, lambda: room.active and lobby.active, what="rooms rejoined")
         await wait_for(pilot, lambda: not banner.has_class("visible"), what="the banner to hide")
+        assert dimmed(screen) == []
         rejoined = second.client()
         try:
             await asyncio.to_thread(rejoined.register, "Doe")

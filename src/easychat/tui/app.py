@@ -196,6 +196,7 @@ class EasyChatApp(App[None]):
         for conv in self.chat.conversations.ordered():
             if not message.connected:
                 conv.active = conv.kind is not ConversationKind.ROOM and conv.active
+        self.chat.refresh_sidebar()  # rooms show dimmed until rejoined
         self.chat.show_info(message.text, kind)
 
     # -- events from the session ----------------------------------------------
