@@ -91,6 +91,11 @@ def log_text(screen: ChatScreen) -> list[str]:
 async def log_in(pilot: Pilot[None], app: EasyChatApp) -> ChatScreen:
     """Clicks Login and waits for the chat screen with #lobby open and current."""
     await pilot.click("#login")
+    return await in_lobby(pilot, app)
+
+
+async def in_lobby(pilot: Pilot[None], app: EasyChatApp) -> ChatScreen:
+    """Waits for the chat screen with #lobby open, current and its member list known."""
     await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
     screen = chat_screen(app)
 

@@ -19,11 +19,13 @@ from easychat.tui.login import LoginScreen
 from easychat.tui.render import render_line
 from tests.apphelpers import (
     SIZE,
+    WAIT,
     Peer,
     button,
     chat_screen,
     field,
     has_text,
+    in_lobby,
     log_in,
     log_text,
     login_error,
@@ -62,12 +64,9 @@ async def test_login_opens_chat_with_welcome_first(server: RunningServer, tmp_pa
         server_field.value = ""
         await pilot.click("#server")
         await pilot.press(*f"127.0.0.1:{server.port}", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
-        screen = chat_screen(app)
-        await wait_for(pilot, lambda: screen.conversations.get("#lobby") is not None)
-        lobby = screen.conversations.get("#lobby")
-        assert lobby is not None
-        assert screen.conversations.current is lobby
+        screen = await in_lobby(pilot, app)
+        lobby = screen.conversations.current
+        assert lobby.name == "#lobby"
         assert texts(lobby)[0] == WELCOME
         assert app.sub_title == "John"
         await wait_for(pilot, lambda: any(WELCOME in text for text in log_text(screen)))
@@ -476,3 +475,26 @@ async def test_long_paste_is_split_in_order(
         assert message.value == ""
         own = [line.text for line in screen.conversations.current.lines if line.own]
         assert own == ["Look: first line", "second line", "third line", *pieces]
+
+
+async def test_second_enter_while_connecting_is_ignored(tmp_path: Path) -> None:
+    """Enter pressed again while the server is silent keeps the one attempt; quitting closes it."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        app = make_app(silent.getsockname()[1], tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.connection is not None, what="the connection")
+            first = app.connection
+            [worker] = [w for w in app.workers if w.group == "network"]
+            await pilot.press("enter")
+            assert worker.is_running
+            assert app.connection is first
+            assert button(app, "#login").disabled
+            peer, _ = await asyncio.to_thread(silent.accept)
+        # The app has exited while connecting: its socket must not outlive it.
+        with peer:
+            peer.settimeout(WAIT)
+            received = b""
+            while chunk := await asyncio.to_thread(peer.recv, 4096):
+                received += chunk
+        assert b"NICK John\r\n" in received

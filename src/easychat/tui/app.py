@@ -139,9 +139,14 @@ class EasyChatApp(App[None]):
             session = Session(previous.nick if previous is not None else nick)
             session.alt_nick_on_collision = registered_once
             self.session, self.connection = session, connection
-            failure = await self._run(session, connection)
-            self.connection = None
-            await connection.close()
+            try:
+                failure = await self._run(session, connection)
+            finally:
+                # Also when the worker is cancelled: a socket left open would
+                # keep a ghost of us on the server, holding the nick.
+                if self.connection is connection:
+                    self.connection = None
+                await connection.close()
             if self.leaving:
                 return
             if not session.registered and not registered_once:

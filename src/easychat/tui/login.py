@@ -78,7 +78,9 @@ class LoginScreen(Screen[None]):
             self.submit()
 
     def submit(self) -> None:
-        """Validates the fields and asks the app to connect."""
+        """Validates the fields and asks the app to connect (once: not while connecting)."""
+        if self.query_one("#login", Button).disabled:
+            return
         nick = self.query_one("#nick", Input).value
         server = self.query_one("#server", Input).value
         try:
