@@ -361,6 +361,28 @@ async def test_reconnect_after_server_restart(
         assert not any(line.text.startswith("Not connected") for line in room.lines)
 
 
+async def test_leave_while_reconnecting_stops_retrying(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """Leave during the backoff returns to the login screen and stops the retries."""
+    first = make_server()
+    app = make_app(first.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await asyncio.to_thread(first.stop)
+        banner = screen.query_one("#banner", Static)
+        await wait_for(pilot, lambda: "Reconnecting" in str(banner.render()), what="the banner")
+        await pilot.click("#leave")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        await wait_for(
+            pilot,
+            lambda: not any(w.is_running for w in app.workers if w.group == "network"),
+            what="the network worker to stop",
+        )
+        assert not button(app, "#login").disabled
+        assert login_error(app) == ""
+
+
 async def test_local_log_shows_earlier_messages(
     server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
 ) -> None:
