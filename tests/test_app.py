@@ -520,3 +520,39 @@ async def test_second_enter_while_connecting_is_ignored(tmp_path: Path) -> None:
             while chunk := await asyncio.to_thread(peer.recv, 4096):
                 received += chunk
         assert b"NICK John\r\n" in received
+
+
+async def test_private_conversation_follows_a_nick_change(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """When Doe becomes Dee, the conversation with Doe is renamed, not duplicated."""
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await send_text(pilot, "/msg Doe hello")
+        await doe.privmsg("Doe", "hello")
+        private = screen.conversations.current
+        await doe.send("NICK Dee")
+        await wait_for(pilot, lambda: private.name == "Dee", what="the renamed conversation")
+        assert screen.conversations.get("Doe") is None
+        await doe.send("PRIVMSG John :still me")
+        await wait_for(pilot, lambda: has_text(private, "still me"), what="Dee's message")
+        assert [c.name for c in screen.conversations.ordered()].count("Dee") == 1
+
+
+async def test_ctrl_q_says_goodbye(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Quitting the app with Ctrl+Q sends QUIT, so others see a quit, not a dropped line."""
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, app)
+        await doe.expect("JOIN", lambda m: (m.source or "").startswith("John!"))
+        await pilot.press("ctrl+q")
+    quit_msg = await doe.expect("QUIT")
+    assert (quit_msg.source or "").startswith("John!")
+    assert quit_msg.params[0] == "Quit: Leaving"

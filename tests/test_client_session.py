@@ -14,6 +14,7 @@ from easychat.client.events import (
     LineKind,
     MembersChanged,
     NickChanged,
+    PeerRenamed,
     Registered,
     RegistrationFailed,
     ServerClosed,
@@ -441,7 +442,14 @@ def test_nick_change_of_another_renames_the_member() -> None:
         ("#lobby", "doe is now known as jane")
     ]
     assert not any(isinstance(e, NickChanged) for e in events)
+    assert PeerRenamed("doe", "jane") in events
     assert member_view(session) == ["@jane", "john"]
+
+
+def test_nick_change_of_someone_in_no_shared_room_still_reported() -> None:
+    """A private chat partner may share no room with us; the rename still reaches the UI."""
+    session = registered(OUR_ISUPPORT)
+    assert feed(session, ":doe!doe@h NICK dee") == [PeerRenamed("doe", "dee")]
 
 
 def test_own_nick_change() -> None:

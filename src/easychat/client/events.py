@@ -88,6 +88,14 @@ class NickChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerRenamed:
+    """Someone else changed nick from `old` to `new` (private chats follow)."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServerClosed:
     """The server sent ERROR: it is closing the connection, for `reason`."""
 
@@ -103,5 +111,6 @@ Event = (
     | MembersChanged
     | TopicChanged
     | NickChanged
+    | PeerRenamed
     | ServerClosed
 )

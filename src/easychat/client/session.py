@@ -16,6 +16,7 @@ from easychat.client.events import (
     LineKind,
     MembersChanged,
     NickChanged,
+    PeerRenamed,
     Registered,
     RegistrationFailed,
     ServerClosed,
@@ -29,7 +30,6 @@ from easychat.proto.names import casefold_for
 # Capabilities the client uses when the server offers them.
 WANTED_CAPS = frozenset({"multi-prefix", "server-time", "echo-message", "message-tags"})
 
-ERR_UNAVAILRESOURCE = "437"
 
 # Numerics that end registration with a reason the login screen shows.
 _REGISTRATION_ERRORS = {
@@ -40,11 +40,11 @@ _REGISTRATION_ERRORS = {
     "464": "The server needs a password",  # ERR_PASSWDMISMATCH
     # ERR_UNAVAILRESOURCE: hybrid, solanum and others hold a nick a while
     # after its connection died ("nick delay"), exactly the reconnect case.
-    ERR_UNAVAILRESOURCE: "Nickname {0} is temporarily unavailable",
+    n.ERR_UNAVAILRESOURCE: "Nickname {0} is temporarily unavailable",
 }
 
 # Nick numerics that, after a reconnect, make the session try `nick_`.
-_NICK_TAKEN = {n.ERR_NICKNAMEINUSE, ERR_UNAVAILRESOURCE}
+_NICK_TAKEN = {n.ERR_NICKNAMEINUSE, n.ERR_UNAVAILRESOURCE}
 
 # The NICKLEN assumed until the server's 005 says otherwise (our server's).
 DEFAULT_NICKLEN = 30
@@ -408,6 +408,8 @@ class Session:
             self.nick = new
             events.append(NickChanged(old, new))
             events.append(self._line(msg, None, LineKind.EVENT, f"You are now known as {new}"))
+        else:
+            events.append(PeerRenamed(old, new))
         for room in self.rooms.values():
             member = room.members.pop(self.fold(old), None)
             if member is not None:

@@ -12,6 +12,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from easychat.client import commands as cmd
 from easychat.client.conversations import ConversationKind
@@ -23,6 +24,7 @@ from easychat.client.events import (
     LineKind,
     MembersChanged,
     NickChanged,
+    PeerRenamed,
     Registered,
     RegistrationFailed,
     ServerClosed,
@@ -93,6 +95,7 @@ class EasyChatApp(App[None]):
         self.connection: ClientConnection | None = None
         self.store: ClientLog | None = None
         self.leaving = False
+        self.wanted_nick = self.settings.nick
         self._focus_next: set[str] = set()
         self._welcome: Line | None = None
         self._closer: asyncio.Future[None] | None = None
@@ -108,6 +111,7 @@ class EasyChatApp(App[None]):
 
     def on_login_screen_login_requested(self, request: LoginScreen.LoginRequested) -> None:
         self.leaving = False
+        self.wanted_nick = request.nick
         if self.settings.log_enabled:
             directory = self.settings.log_dir or default_log_dir()
             try:
@@ -133,10 +137,11 @@ class EasyChatApp(App[None]):
                 self.post_message(self.ConnectionState(f"{exc}. Retrying in {delay:.0f} s…", False))
                 await asyncio.sleep(delay)
                 continue
-            # A reconnect keeps the nick the user ended up with (after /nick);
-            # a new login uses the nick typed on the login screen.
-            previous = self.session if registered_once else None
-            session = Session(previous.nick if previous is not None else nick)
+            # A reconnect asks for the nick the user chose (typed at login or
+            # set with /nick), taking `nick_` only while the old one is held.
+            if not registered_once:
+                self.wanted_nick = nick
+            session = Session(self.wanted_nick)
             session.alt_nick_on_collision = registered_once
             self.session, self.connection = session, connection
             try:
@@ -246,6 +251,13 @@ class EasyChatApp(App[None]):
         elif isinstance(event, NickChanged):
             chat.nick = event.new
             self.sub_title = event.new
+        elif isinstance(event, PeerRenamed):
+            conv = chat.conversations.get(event.old)
+            if conv is not None and conv.kind is ConversationKind.PRIVATE:
+                chat.conversations.rename(event.old, event.new)
+                text = f"{event.old} is now known as {event.new}"
+                chat.add_line(Line(event.new, LineKind.EVENT, event.old, text, time.time()))
+                chat.refresh_all()
         elif isinstance(event, ServerClosed):
             chat.show_info(f"The server closed the connection: {event.reason}", LineKind.ERROR)
 
@@ -362,6 +374,7 @@ class EasyChatApp(App[None]):
                 out += messages
                 self._handle_all(echo)
         elif isinstance(intent, cmd.Nick):
+            self.wanted_nick = intent.nick
             out.append(Message("NICK", (intent.nick,)))
         elif isinstance(intent, cmd.Topic):
             if here is None or not session.is_channel(here):
@@ -406,6 +419,22 @@ class EasyChatApp(App[None]):
             self.pop_screen()
         self._close_store()
         self.login.set_busy(False)
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: says goodbye to the server (QUIT) before the app exits."""
+        if self.connection is not None:
+            self.leave(None)
+            if self._closer is not None:
+                await asyncio.wait([self._closer], timeout=2.0)
+        self.exit()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A network worker that failed is reported, never a silent stop."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"Network error: {error}", severity="error", timeout=10)
+            if self.chat is None:
+                self.login.show_error(f"Network error: {error}")
 
     def _close_store(self) -> None:
         if self.store is not None:
