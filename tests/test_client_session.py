@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from easychat.client.events import (
+    SERVER_CONVERSATION,
     Event,
     Joined,
     Left,
@@ -733,3 +734,29 @@ def test_say_to_a_nick_echoes_into_the_private_conversation() -> None:
     messages, events = session.say("Doe", "psst")
     assert messages == [Message("PRIVMSG", ("Doe", "psst"))]
     assert [(e.conversation, e.own) for e in lines_of(events)] == [("Doe", True)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ":easychat.local 002 john :Your host is easychat.local",
+        ":easychat.local 251 john :There are 2 users and 0 invisible on 1 server",
+        ":irc.test.local 250 john :Highest connection count: 1",
+        ":easychat.local 372 john :- Be kind",
+        ":easychat.local 422 john :MOTD File is missing",
+    ],
+)
+def test_status_numerics_go_to_the_server_window(line: str) -> None:
+    """The burst after a (re)connect must not flood the room the user is reading."""
+    session = registered(OUR_ISUPPORT)
+    (event,) = feed(session, line)
+    assert isinstance(event, Line)
+    assert event.conversation == SERVER_CONVERSATION
+
+
+def test_answers_to_the_user_go_where_the_user_is() -> None:
+    session = registered(OUR_ISUPPORT)
+    (event,) = feed(session, ":easychat.local 401 john nobody :No such nick/channel")
+    assert isinstance(event, Line)
+    assert event.conversation is None
+    assert event.kind is LineKind.ERROR

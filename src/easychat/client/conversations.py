@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from easychat.client.events import Line
+from easychat.client.events import SERVER_CONVERSATION, Line
 from easychat.proto.names import casefold
 
 # Lines kept in memory per conversation; older ones stay in the local log.
@@ -97,6 +97,8 @@ class Conversations:
         """Files a line in its conversation (None: the current one)."""
         if line.conversation is None:
             conv = self.current
+        elif line.conversation == SERVER_CONVERSATION:
+            conv = self.server
         else:
             conv = self.get(line.conversation) or self.open(
                 line.conversation, ConversationKind.PRIVATE

@@ -17,11 +17,17 @@ class LineKind(enum.Enum):
     ERROR = "error"  # error numerics and failures
 
 
+# The conversation of server status lines (the welcome burst, LUSERS, MOTD),
+# which are not answers to anything the user did. Not a valid IRC name.
+SERVER_CONVERSATION = "\0server"
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One displayable line.
 
-    `conversation` is a room or a nick; None means "wherever the user is".
+    `conversation` is a room or a nick; None means "wherever the user is",
+    and SERVER_CONVERSATION the server's own status window.
     """
 
     conversation: str | None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from easychat.client.events import (
+    SERVER_CONVERSATION,
     Event,
     Joined,
     Left,
@@ -50,6 +51,25 @@ _NICK_TAKEN = {n.ERR_NICKNAMEINUSE, n.ERR_UNAVAILRESOURCE}
 DEFAULT_NICKLEN = 30
 
 # Numerics only about the state the session tracks; nothing to show.
+# Status numerics: the registration burst, LUSERS and the MOTD. They go to
+# the server window rather than into the conversation the user is reading.
+_STATUS = {
+    n.RPL_YOURHOST,
+    n.RPL_CREATED,
+    "250",  # RPL_STATSCONN (ngircd, hybrid)
+    n.RPL_LUSERCLIENT,
+    n.RPL_LUSEROP,
+    n.RPL_LUSERUNKNOWN,
+    n.RPL_LUSERCHANNELS,
+    n.RPL_LUSERME,
+    n.RPL_LOCALUSERS,
+    n.RPL_GLOBALUSERS,
+    n.RPL_MOTDSTART,
+    n.RPL_MOTD,
+    n.RPL_ENDOFMOTD,
+    n.ERR_NOMOTD,
+}
+
 _SILENT = {
     n.RPL_ISUPPORT,
     n.RPL_MYINFO,
@@ -250,6 +270,8 @@ class Session:
         text = " ".join(args) if len(args) < 2 else " ".join(args[:-1]) + " " + args[-1]
         if code == n.RPL_WHOISUSER and len(args) >= 5:
             text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
+        if code in _STATUS:
+            return [self._line(msg, SERVER_CONVERSATION, LineKind.INFO, text.strip())]
         return [self._line(msg, None, kind, text.strip())]
 
     def _nicklen(self) -> int:

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from easychat.client import commands as cmd
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import (
+    SERVER_CONVERSATION,
     Event,
     Joined,
     Left,
@@ -134,7 +135,11 @@ class EasyChatApp(App[None]):
                     self.post_message(self.LoginFailed(str(exc)))
                     return
                 delay = next(delays)
-                self.post_message(self.ConnectionState(f"{exc}. Retrying in {delay:.0f} s…", False))
+                self.post_message(
+                    self.ConnectionState(
+                        f"{str(exc).rstrip('.')} — retrying in {delay:.0f} s…", False
+                    )
+                )
                 await asyncio.sleep(delay)
                 continue
             # A reconnect asks for the nick the user chose (typed at login or
@@ -278,7 +283,11 @@ class EasyChatApp(App[None]):
 
     def _line(self, chat: ChatScreen, line: Line) -> None:
         name = line.conversation
-        if name is not None and chat.conversations.get(name) is None:
+        if (
+            name is not None
+            and name != SERVER_CONVERSATION
+            and chat.conversations.get(name) is None
+        ):
             chat.open_conversation(name, ConversationKind.PRIVATE, self._history(name), focus=False)
         conv = chat.add_line(line)
         if (
