@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import heapq
+import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from easychat.client.events import SERVER_CONVERSATION, Line
@@ -22,6 +24,26 @@ class ConversationKind(enum.Enum):
     PRIVATE = "private"
 
 
+class Paging(enum.Enum):
+    """Where loading earlier lines from the server stands."""
+
+    IDLE = "idle"
+    LOADING = "loading"  # a request for the page before is out
+    EXHAUSTED = "exhausted"  # the server had nothing earlier
+
+
+def _key(line: Line) -> tuple[str, ...]:
+    """What makes two lines the same: the msgid, else time, sender and text."""
+    if line.msgid:
+        return ("id", line.msgid)
+    return ("line", repr(line.time), line.sender, line.text)
+
+
+def _by_time(old: Iterable[Line], new: list[Line]) -> Iterator[Line]:
+    """`old` and `new` interleaved by time; on a tie, `old` first."""
+    return heapq.merge(old, new, key=lambda line: line.time)
+
+
 @dataclass(slots=True, eq=False)
 class Conversation:
     """One entry of the side list and its lines."""
@@ -32,7 +54,54 @@ class Conversation:
     unread: int = 0
     mentioned: bool = False
     active: bool = True  # False once we left the room or lost the connection
-    history: list[Line] = field(default_factory=list)  # from the local log, shown above
+    # Earlier lines, shown above the separator: from the local log and the
+    # server's history, oldest first.
+    history: list[Line] = field(default_factory=list)
+    paging: Paging = Paging.IDLE
+    # Whether this run has lines of it from the server (live or fetched), so
+    # a rejoin can ask for what came after the newest of them.
+    synced: bool = False
+
+    def _all(self) -> Iterator[Line]:
+        return itertools.chain(self.history, self.lines)
+
+    def merge(self, fetched: Iterable[Line]) -> list[Line]:
+        """Adds lines from the server's history that are not shown yet.
+
+        A line is the same as a shown one when their msgids match (lines
+        without a msgid: same time, sender and text). Lines older than the
+        first live line go above the separator; newer ones (missed while
+        disconnected) go among the live lines, in time order.
+
+        Returns:
+            The lines added, oldest first.
+        """
+        known = {_key(line) for line in self._all()}
+        added: list[Line] = []
+        for line in sorted(fetched, key=lambda line: line.time):
+            key = _key(line)
+            if key not in known:
+                known.add(key)
+                added.append(line)
+        if not added:
+            return []
+        boundary = self.lines[0].time if self.lines else float("inf")
+        older = [line for line in added if line.time <= boundary]
+        newer = [line for line in added if line.time > boundary]
+        if older:
+            self.history = list(_by_time(self.history, older))
+        if newer:
+            self.lines = deque(_by_time(self.lines, newer), maxlen=SCROLLBACK_LINES)
+        return added
+
+    def oldest_msgid(self) -> str | None:
+        """The msgid of the oldest line that has one: where the page before starts."""
+        return next((line.msgid for line in self._all() if line.msgid), None)
+
+    def newest_msgid(self) -> str | None:
+        """The msgid of the newest line that has one: where a catch-up starts."""
+        every = itertools.chain(reversed(self.lines), reversed(self.history))
+        return next((line.msgid for line in every if line.msgid), None)
 
 
 class Conversations:

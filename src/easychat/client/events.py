@@ -108,6 +108,32 @@ class ServerClosed:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryBatch:
+    """A `chathistory` batch ended: the server's stored lines of `target`.
+
+    `lines` are in time order and carry the server's msgid and time;
+    `request` is the CHATHISTORY subcommand this answers ("LATEST",
+    "BEFORE", "AFTER"), or None for a batch the client did not ask for.
+    """
+
+    target: str
+    lines: tuple[Line, ...]
+    request: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFailed:
+    """The server refused a CHATHISTORY request (`FAIL CHATHISTORY ...`).
+
+    `target` is None when the reply did not name one.
+    """
+
+    target: str | None
+    request: str | None
+    reason: str
+
+
 Event = (
     Line
     | Registered
@@ -119,4 +145,6 @@ Event = (
     | NickChanged
     | PeerRenamed
     | ServerClosed
+    | HistoryBatch
+    | HistoryFailed
 )
