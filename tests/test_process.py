@@ -47,7 +47,10 @@ class ServerProcess:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [
+                *(sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1", "--port", "0"),
+                *("--db", ":memory:", "--replay-lines", "0"),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,15 +20,21 @@ from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.net.server import SENDQ_BYTES, Server
+from easychat.proto.names import casefold
 from easychat.settings import (
     Option,
     SettingsError,
     add_options,
+    non_negative_float,
+    non_negative_int,
     port_number,
     positive_float,
     positive_int,
     resolve,
 )
+from easychat.store.clientlog import default_log_dir
+from easychat.store.export import as_jsonl, as_text
+from easychat.store.history import HistoryVersionError, SQLiteHistory
 
 SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -61,6 +69,25 @@ SERVE_OPTIONS = (
     ),
     Option("sendq", positive_int, SENDQ_BYTES, "bytes queued for a client before it is cut off"),
     Option("log-level", str, "info", "debug, info, warning or error"),
+    Option(
+        "db",
+        str,
+        None,
+        "SQLite history file; ':memory:' keeps it in memory only"
+        " (default: XDG data dir/easychat/history.sqlite3)",
+    ),
+    Option(
+        "replay-lines",
+        non_negative_int,
+        defaults.REPLAY_LINES,
+        "lines of a room replayed on join to clients without chathistory (0: none)",
+    ),
+    Option(
+        "history-days",
+        non_negative_float,
+        0.0,
+        "delete history older than this many days (0 keeps it for ever)",
+    ),
 )
 
 
@@ -93,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
         "environment variable shown, or in the TOML file given to --config.",
     )
     add_options(join, JOIN_OPTIONS)
+    history = sub.add_parser("history", help="work with the server's stored history")
+    history_sub = history.add_subparsers(dest="history_command", metavar="ACTION")
+    export = history_sub.add_parser(
+        "export",
+        help="print a room's history",
+        description="Print the stored history of one room, oldest first.",
+    )
+    export.add_argument("--db", required=True, help="the server's SQLite history file")
+    export.add_argument("--room", required=True, help="the room, e.g. '#lobby'")
+    export.add_argument("--format", choices=("jsonl", "txt"), default="txt")
     join.add_argument("--auto", action="store_true", help="log in straight away")
     join.add_argument("--no-log", action="store_true", help="keep no local log")
     join.add_argument("--no-timestamps", action="store_true", help="hide the time of each line")
@@ -109,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings)
         except SettingsError as exc:
             parser.exit(2, f"easychat serve: error: {exc}\n")
+    if args.command == "history" and args.history_command == "export":
+        return export_history(args.db, args.room, args.format)
     if args.command == "join":
         try:
             settings = resolve(args, JOIN_OPTIONS)
@@ -117,6 +156,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.exit(2, f"easychat join: error: {exc}\n")
     parser.print_help()
     return 2
+
+
+def export_history(db: str, room: str, fmt: str) -> int:
+    """Prints one room's history; exit status 1 with a reason on failure."""
+    if not Path(db).is_file():
+        print(f"easychat history export: no history file at {db}", file=sys.stderr)
+        return 1
+    try:
+        store = SQLiteHistory(db)
+    except (sqlite3.Error, HistoryVersionError) as exc:
+        print(f"easychat history export: cannot read {db}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        records = store.export(casefold(room))
+    finally:
+        store.close()
+    try:
+        for line in (as_jsonl if fmt == "jsonl" else as_text)(records):
+            print(line)
+    except BrokenPipeError:  # `| head` stopped reading: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+    return 0
 
 
 def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
@@ -161,7 +222,23 @@ def core_config(settings: dict[str, Any]) -> CoreConfig:
         registration_timeout=settings["registration_timeout"],
         ping_interval=settings["ping_interval"],
         ping_timeout=settings["ping_timeout"],
+        replay_lines=settings["replay_lines"],
+        history_days=settings["history_days"],
     )
+
+
+def default_db_path() -> Path:
+    """Where the history lives by default: the user's data directory (XDG)."""
+    return default_log_dir().parent / "history.sqlite3"
+
+
+def open_history(settings: dict[str, Any]) -> SQLiteHistory:
+    """The history store the settings ask for (':memory:' keeps it in RAM)."""
+    path = settings["db"] or str(default_db_path())
+    try:
+        return SQLiteHistory(path)
+    except (OSError, sqlite3.Error, HistoryVersionError) as exc:
+        raise SettingsError(f"--db: cannot open history {path}: {exc}") from None
 
 
 def setup_logging(level: str) -> None:
@@ -187,7 +264,8 @@ def serve(settings: dict[str, Any]) -> int:
     """Runs the server until SIGINT or SIGTERM; returns the exit status."""
     setup_logging(settings["log_level"])
     log = logging.getLogger("easychat.server")
-    core = ChatCore(core_config(settings))
+    history = open_history(settings)
+    core = ChatCore(core_config(settings), history=history)
     server = Server(core, settings["host"], settings["port"], settings["sendq"])
     try:
         host, port = server.listen()
@@ -202,6 +280,8 @@ def serve(settings: dict[str, Any]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     log.info("EasyChat %s listening on %s:%d", __version__, host, port)
     print("Waiting for a connection...", flush=True)
+    log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
     server.serve_forever()
+    history.close()
     log.info("server stopped")
     return 0

@@ -135,3 +135,19 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise ValueError("must be above zero")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number of at least 0."""
+    value = float(text)
+    if not value >= 0:
+        raise ValueError("must be 0 or more")
+    return value

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
+from easychat.chat.chathistory import replay_on_join
 from easychat.chat.errors import IRCError
 from easychat.chat.state import Channel
 from easychat.proto import numerics as n
@@ -68,10 +69,11 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         channel.members[client] = set()
     client.channels[folded] = channel
     log.info("%s joined %s", client.nick, channel.name)
-    core.send_many(channel.members, Message("JOIN", (channel.name,), client.prefix))
+    core.event([channel], channel.members, Message("JOIN", (channel.name,), client.prefix))
     if channel.topic:
         send_topic(core, client, channel)
     send_names(core, client, channel)
+    replay_on_join(core, client, channel)
 
 
 def handle_part(core: ChatCore, client: Client, msg: Message) -> None:
@@ -88,7 +90,7 @@ def handle_part(core: ChatCore, client: Client, msg: Message) -> None:
 def part_channel(core: ChatCore, client: Client, channel: Channel, reason: str) -> None:
     """Takes `client` out of `channel`, telling every member."""
     params = (channel.name, reason) if reason else (channel.name,)
-    core.send_many(channel.members, Message("PART", params, client.prefix))
+    core.event([channel], channel.members, Message("PART", params, client.prefix))
     core.remove_member(channel, client)
     log.info("%s left %s", client.nick, channel.name)
 
@@ -135,7 +137,8 @@ def handle_topic(core: ChatCore, client: Client, msg: Message) -> None:
     channel.topic_setter = client.prefix
     channel.topic_time = int(core.clock())
     log.info("%s set the topic of %s to %r", client.nick, channel.name, channel.topic)
-    core.send_many(channel.members, Message("TOPIC", (channel.name, channel.topic), client.prefix))
+    topic = Message("TOPIC", (channel.name, channel.topic), client.prefix)
+    core.event([channel], channel.members, topic)
 
 
 def send_topic(core: ChatCore, client: Client, channel: Channel) -> None:
@@ -219,7 +222,7 @@ def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:
             )
             continue
         kick = Message("KICK", (channel.name, target.name, comment), client.prefix)
-        core.send_many(channel.members, kick)
+        core.event([channel], channel.members, kick)
         core.remove_member(channel, target)
         log.info("%s kicked %s from %s (%s)", client.nick, target.nick, channel.name, comment)
 

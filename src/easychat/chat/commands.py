@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from easychat.chat import channels, messaging, modes, queries, registration
+from easychat.chat import channels, chathistory, messaging, modes, queries, registration
 from easychat.chat.actions import Command
 
 COMMANDS: dict[str, Command] = {
@@ -26,6 +26,8 @@ COMMANDS: dict[str, Command] = {
     # Messages.
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),
+    "TAGMSG": Command(messaging.handle_tagmsg, 0),
+    "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "AWAY": Command(messaging.handle_away, 0),
     # Queries.
     "WHO": Command(queries.handle_who, 1),

@@ -40,6 +40,15 @@ MAX_TARGETS = 4
 MAX_MODES = 4
 
 
+# CHATHISTORY: most messages one request returns (advertised as
+# CHATHISTORY=100, as ergo does by default). Larger asks are cut to this.
+HISTORY_PAGE = 100
+
+# Lines of a room's history replayed on JOIN to clients without
+# draft/chathistory (they cannot ask for it).
+REPLAY_LINES = 20
+
+
 @dataclass(frozen=True, slots=True)
 class CoreConfig:
     """What the chat core needs to know about its deployment."""
@@ -55,3 +64,6 @@ class CoreConfig:
     nicklen: int = NICKLEN
     channellen: int = CHANNELLEN
     topiclen: int = TOPICLEN
+    history_page: int = HISTORY_PAGE
+    replay_lines: int = REPLAY_LINES
+    history_days: float = 0.0  # 0 keeps history for ever

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from easychat.chat.actions import Action, Close, Command, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.errors import IRCError
+from easychat.chat.history import HistoryStore, Record
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
 from easychat.proto.names import casefold
+from easychat.proto.servertime import format_time
 
 log = logging.getLogger("easychat.chat")
+
+# Seconds between two runs of history retention (--history-days).
+PRUNE_INTERVAL = 3600.0
 
 
 def _sendable_middle(param: str) -> bool:
@@ -31,7 +38,12 @@ class ChatCore:
     clock directly: time comes from `clock`.
     """
 
-    def __init__(self, config: CoreConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: CoreConfig,
+        clock: Callable[[], float] = time.time,
+        history: HistoryStore | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.commands: dict[str, Command] = COMMANDS
@@ -41,6 +53,12 @@ class ChatCore:
         self.connections_total = 0
         self.started = clock()
         self._out: list[Action] = []
+        self.history = history
+        # Times never go backwards, so history ids and times agree.
+        self._last_ms = history.last_time_ms() if history is not None else 0
+        self._batches = 0
+        self._uncommitted = False
+        self._next_prune = 0.0
 
     # -- events from the shell -------------------------------------------
 
@@ -100,9 +118,16 @@ class ChatCore:
         return self._take()
 
     def tick(self) -> list[Action]:
-        """Runs timers: registration timeout, keepalive PING, ping timeout."""
+        """Runs timers: registration timeout, keepalive PING, ping timeout, retention."""
         now = self.clock()
         cfg = self.config
+        if self.history is not None and cfg.history_days > 0 and now >= self._next_prune:
+            removed = self.history.prune(int((now - cfg.history_days * 86400) * 1000))
+            self._next_prune = now + PRUNE_INTERVAL
+            if removed:
+                log.info(
+                    "history: removed %d records older than %g days", removed, cfg.history_days
+                )
         for client in list(self.clients.values()):
             if not client.registered:
                 if now - client.connected_at >= cfg.registration_timeout:
@@ -115,6 +140,12 @@ class ChatCore:
                 client.ping_sent = now
                 self.send(client, Message("PING", (cfg.server_name,)))
         return self._take()
+
+    def end_turn(self) -> None:
+        """Makes this turn's history durable; the shell calls it before sending."""
+        if self._uncommitted and self.history is not None:
+            self.history.commit()
+            self._uncommitted = False
 
     def shutdown(self, reason: str = "Server shutting down") -> list[Action]:
         """Tells every client the server is going away and closes them all."""
@@ -157,6 +188,66 @@ class ChatCore:
         targets = tuple(c.id for c in clients)
         if targets:
             self._out.append(Send(targets, msg))
+
+    def stamp(self) -> tuple[str, int]:
+        """A new msgid and the current time in ms (never earlier than the last)."""
+        now_ms = max(int(self.clock() * 1000), self._last_ms)
+        self._last_ms = now_ms
+        return secrets.token_hex(10), now_ms
+
+    def new_batch(self) -> str:
+        """A reference for a BATCH, unique on this server."""
+        self._batches += 1
+        return f"b{self._batches}"
+
+    def tags_for(
+        self, msgid: str, time_ms: int, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The tags of a stamped message: time, msgid and client-only tags."""
+        tags = {"time": format_time(time_ms), "msgid": msgid}
+        if extra:
+            tags.update(extra)
+        return tags
+
+    def deliver(self, clients: Iterable[Client], msg: Message, tags: dict[str, str]) -> None:
+        """Sends `msg` to each client with the tags its capabilities allow.
+
+        `server-time` gets the `time` tag; `message-tags` gets the rest
+        (msgid, client-only tags, batch). Recipients with the same
+        capabilities share one Send, so the line is encoded once per group.
+        """
+        groups: dict[tuple[bool, bool], list[int]] = {}
+        for client in clients:
+            caps = client.caps
+            key = ("server-time" in caps, "message-tags" in caps)
+            groups.setdefault(key, []).append(client.id)
+        for (with_time, with_tags), ids in groups.items():
+            if with_tags:
+                chosen = tags if with_time else {k: v for k, v in tags.items() if k != "time"}
+            elif with_time and "time" in tags:
+                chosen = {"time": tags["time"]}
+                if "batch" in tags:
+                    chosen["batch"] = tags["batch"]
+            else:
+                chosen = {"batch": tags["batch"]} if "batch" in tags else {}
+            self._out.append(Send(tuple(ids), replace(msg, tags=chosen) if chosen else msg))
+
+    def record(
+        self, key: str, msg: Message, msgid: str, time_ms: int, tags: dict[str, str] | None = None
+    ) -> None:
+        """Stores a message or event under a history key (if history is on)."""
+        if self.history is not None:
+            self.history.append(Record(msgid, time_ms, key, msg, tags or {}))
+            self._uncommitted = True
+
+    def event(
+        self, channels: Iterable[Channel], recipients: Iterable[Client], msg: Message
+    ) -> None:
+        """A room event (JOIN, PART, KICK, QUIT, NICK, TOPIC): stamped, stored, sent."""
+        msgid, time_ms = self.stamp()
+        for channel in channels:
+            self.record(channel.folded, msg, msgid, time_ms)
+        self.deliver(recipients, msg, self.tags_for(msgid, time_ms))
 
     def reply(self, client: Client, numeric: str, *params: str) -> None:
         """Queues a numeric reply from the server to `client`.
@@ -205,7 +296,11 @@ class ChatCore:
     def quit(self, client: Client, reason: str, *, tell_client: bool) -> None:
         """Removes `client` everywhere, tells its neighbours, closes it."""
         if client.registered:
-            self.send_many(self.neighbours(client), Message("QUIT", (reason,), client.prefix))
+            self.event(
+                client.channels.values(),
+                self.neighbours(client),
+                Message("QUIT", (reason,), client.prefix),
+            )
         for channel in list(client.channels.values()):
             self.remove_member(channel, client)
         if client.nick is not None and self.nicks.get(casefold(client.nick)) is client:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
 from easychat.chat.errors import IRCError
+from easychat.chat.history import private_key
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message
@@ -21,6 +22,11 @@ log = logging.getLogger("easychat.chat")
 
 def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
     """PRIVMSG <target>{,<target>} <text>."""
+    relay(core, client, msg)
+
+
+def handle_tagmsg(core: ChatCore, client: Client, msg: Message) -> None:
+    """TAGMSG <target>{,<target>}: only tags, for clients with message-tags."""
     relay(core, client, msg)
 
 
@@ -41,25 +47,43 @@ def relay(core: ChatCore, client: Client, msg: Message) -> None:
     named = [t for t in msg.params[0].split(",") if t] if msg.params else []
     if not named:
         raise IRCError(n.ERR_NORECIPIENT, f"No recipient given ({command})")
-    if len(msg.params) < 2 or not msg.params[1]:
+    if command != "TAGMSG" and (len(msg.params) < 2 or not msg.params[1]):
         raise IRCError(n.ERR_NOTEXTTOSEND, "No text to send")
-    text = msg.params[1]
+    text = msg.params[1] if command != "TAGMSG" else ""
+    # IRCv3 message-tags: client-only tags (`+name`) are relayed as sent.
+    client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    if "message-tags" not in client.caps:
+        client_tags = {}
     if len(named) > limits.MAX_TARGETS:
         raise IRCError(n.ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
     # Each target once: `PRIVMSG bob,Bob :hi` delivers one copy.
     targets = list({casefold(t): t for t in named}.values())
     for target in targets:
         try:
-            deliver(core, client, command, target, text)
+            deliver(core, client, command, target, text, client_tags=client_tags)
         except IRCError as err:
             if command == "PRIVMSG":
                 core.reply(client, err.numeric, *err.params)
     client.last_spoke = core.clock()
 
 
-def deliver(core: ChatCore, client: Client, command: str, target: str, text: str) -> None:
-    """Sends `text` to one target (a channel or a nick), or raises its error."""
-    out = Message(command, (target, text), client.prefix)
+def deliver(
+    core: ChatCore,
+    client: Client,
+    command: str,
+    target: str,
+    text: str,
+    *,
+    client_tags: dict[str, str],
+) -> None:
+    """Sends `text` to one target (a channel or a nick), or raises its error.
+
+    The message gets a msgid and a time, is stored in the history, reaches
+    each recipient with the tags its capabilities allow, and comes back to
+    the sender too when it asked for `echo-message`.
+    """
+    params: tuple[str, ...] = (target,) if command == "TAGMSG" else (target, text)
+    out = Message(command, params, client.prefix)
     if len(out.format().encode()) > MAX_LINE_BYTES - 2:
         raise IRCError(n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
     if is_channel(target):
@@ -67,17 +91,29 @@ def deliver(core: ChatCore, client: Client, command: str, target: str, text: str
         if channel is None:
             raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
         check_can_send(channel, client)
-        out = Message(command, (channel.name, text), client.prefix)
-        core.send_many([m for m in channel.members if m is not client], out)
+        recipients = [m for m in channel.members if m is not client]
+        params = (channel.name, *params[1:])
+        key = channel.folded
         log.info("<%s> %s: %s", client.nick, channel.name, text)
     else:
         peer = core.find_client(target)
         if peer is None:
             raise IRCError(n.ERR_NOSUCHNICK, target, "No such nick/channel")
-        core.send(peer, Message(command, (peer.name, text), client.prefix))
+        recipients = [peer]
+        params = (peer.name, *params[1:])
+        key = private_key(casefold(client.name), casefold(peer.name))
         if command == "PRIVMSG" and peer.away is not None:
             core.reply(client, n.RPL_AWAY, peer.name, peer.away)
         log.info("<%s> -> %s (private)", client.nick, peer.nick)
+    out = Message(command, params, client.prefix)
+    msgid, time_ms = core.stamp()
+    tags = core.tags_for(msgid, time_ms, client_tags)
+    if command == "TAGMSG":  # only for clients that understand tags
+        recipients = [m for m in recipients if "message-tags" in m.caps]
+    if "echo-message" in client.caps:
+        recipients.append(client)
+    core.deliver(recipients, out, tags)
+    core.record(key, out, msgid, time_ms, client_tags)
 
 
 def check_can_send(channel: Channel, client: Client) -> None:

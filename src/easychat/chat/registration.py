@@ -21,9 +21,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("easychat.chat")
 
-# Capabilities this server implements. Later features add to this set; only
-# what is here is advertised in `CAP LS` and acknowledged in `CAP REQ`.
-SUPPORTED_CAPS: dict[str, str] = {}
+# Capabilities this server implements (name -> CAP LS 302 value); only these
+# are advertised in `CAP LS` and acknowledged in `CAP REQ`.
+SUPPORTED_CAPS: dict[str, str] = {
+    "batch": "",
+    "echo-message": "",
+    "message-tags": "",
+    "server-time": "",
+}
+
+# Offered only when the server keeps history.
+HISTORY_CAPS: dict[str, str] = {
+    "draft/chathistory": "",
+    "draft/event-playback": "",
+}
+
+
+def offered_caps(core: ChatCore) -> dict[str, str]:
+    """The capabilities this server offers."""
+    if core.history is None:
+        return SUPPORTED_CAPS
+    return {**SUPPORTED_CAPS, **HISTORY_CAPS}
+
 
 # Bytes of a QUIT reason kept: like TOPICLEN, 390 leaves room for "Quit: " and
 # the quitter's `nick!user@host` inside the 512-byte QUIT relayed to others.
@@ -58,7 +77,15 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"NETWORK={cfg.network}",
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
         "UTF8ONLY",
+        *history_tokens(core),
     ]
+
+
+def history_tokens(core: ChatCore) -> list[str]:
+    """ISUPPORT for draft/chathistory: the page limit and the selectors accepted."""
+    if core.history is None:
+        return []
+    return [f"CHATHISTORY={core.config.history_page}", "MSGREFTYPES=msgid,timestamp"]
 
 
 def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
@@ -75,7 +102,8 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
         version = msg.params[1] if len(msg.params) > 1 else ""
         v302 = version.isdigit() and int(version) >= 302
         offered = [
-            f"{name}={value}" if value and v302 else name for name, value in SUPPORTED_CAPS.items()
+            f"{name}={value}" if value and v302 else name
+            for name, value in offered_caps(core).items()
         ]
         core.send(client, Message("CAP", (client.name, "LS", " ".join(offered)), server))
     elif sub == "LIST":
@@ -86,7 +114,7 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
             client.cap_negotiating = True
         wanted = msg.params[1] if len(msg.params) > 1 else ""
         names = wanted.split()
-        if names and all(name.lstrip("-") in SUPPORTED_CAPS for name in names):
+        if names and all(name.lstrip("-") in offered_caps(core) for name in names):
             for name in names:
                 if name.startswith("-"):
                     client.caps.discard(name[1:])
@@ -140,7 +168,7 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
     log.info("%s is now known as %s", client.nick, new)
     client.nick = new
     change = Message("NICK", (new,), old_prefix)
-    core.send_many([client, *core.neighbours(client)], change)
+    core.event(client.channels.values(), [client, *core.neighbours(client)], change)
 
 
 def handle_user(core: ChatCore, client: Client, msg: Message) -> None:

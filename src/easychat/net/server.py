@@ -128,6 +128,9 @@ class Server:
             if time.monotonic() >= next_tick:
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
+            # Group commit: this turn's history is durable before any of its
+            # output (an echo, a relayed message) leaves the server.
+            self.core.end_turn()
             self._flush_dirty()
         self._shutdown()
 
@@ -151,7 +154,9 @@ class Server:
                 if mask & selectors.EVENT_READ:
                     self._read(conn)
                 if mask & selectors.EVENT_WRITE and conn.id in self.conns:
-                    self._flush(conn)
+                    # Sent at the end of the turn, after the history commit:
+                    # the buffer may already hold this turn's messages.
+                    self._dirty.add(conn)
             except Exception:
                 log.exception("internal error while serving connection %d", conn.id)
                 if conn.id in self.conns:
@@ -273,6 +278,7 @@ class Server:
             self._listener.close()
             self._listener = None
         self._apply(self.core.shutdown())
+        self.core.end_turn()
         self._dirty.clear()
         self._linger(SHUTDOWN_GRACE_SECONDS)
         for conn in list(self.conns.values()):

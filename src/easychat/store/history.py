@@ -1,0 +1,300 @@
+"""Provides SQLiteHistory: the server's durable message history (WAL, group commit)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from easychat.chat.history import Record, Selector
+from easychat.proto.message import Message
+
+# The schema version this code writes; older files are migrated on open.
+SCHEMA_VERSION = 1
+
+
+# Migration i takes a file from user_version i to i + 1; each runs in one
+# transaction together with the version bump.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE messages (
+        id      INTEGER PRIMARY KEY,
+        msgid   TEXT NOT NULL UNIQUE,
+        target  TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        command TEXT NOT NULL,
+        source  TEXT,
+        params  TEXT NOT NULL,
+        tags    TEXT
+    );
+    -- "the latest 100 in a room" and "the 100 before this message":
+    -- both walk this index from a point, never the table.
+    CREATE INDEX messages_target_id ON messages (target, id);
+    -- timestamp selectors and TARGETS.
+    CREATE INDEX messages_target_time ON messages (target, time_ms);
+    -- retention (--history-days).
+    CREATE INDEX messages_time ON messages (time_ms);
+    """,
+)
+
+_COLUMNS = "id, msgid, target, time_ms, command, source, params, tags"
+
+Row = tuple[int, str, str, int, str, str | None, str, str | None]
+
+# An id above every stored id.
+_NO_ID = 1 << 62
+
+
+class HistoryVersionError(Exception):
+    """The database was written by a newer EasyChat."""
+
+
+class SQLiteHistory:
+    """History in one SQLite file (or ":memory:").
+
+    `append` buffers rows; they are inserted with one `executemany` before
+    any read and at `commit`, and `commit` ends the transaction, so a server
+    loop turn costs one fsync however many messages it carried.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed turn survives power loss, not only a crash.
+        self.db.execute("PRAGMA synchronous=FULL")
+        self._migrate()
+        self._pending: list[tuple[str, str, int, str, str | None, str, str | None]] = []
+        self._in_tx = False
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryVersionError(
+                f"{self.path} has history schema {version}; this EasyChat knows {SCHEMA_VERSION}"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            self.db.executescript(
+                f"BEGIN IMMEDIATE; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;"
+            )
+
+    def close(self) -> None:
+        """Commits what is pending and closes the file."""
+        self.commit()
+        self.db.close()
+
+    # -- writing -----------------------------------------------------------
+
+    def append(self, record: Record) -> None:
+        """Buffers a record for the current transaction."""
+        msg = record.message
+        self._pending.append(
+            (
+                record.msgid,
+                record.target,
+                record.time_ms,
+                msg.command,
+                msg.source,
+                json.dumps(msg.params, ensure_ascii=False),
+                json.dumps(record.tags, ensure_ascii=False) if record.tags else None,
+            )
+        )
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        if not self._in_tx:
+            self.db.execute("BEGIN")
+            self._in_tx = True
+        self.db.executemany(
+            "INSERT OR IGNORE INTO messages (msgid, target, time_ms, command, source, params, tags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self._pending,
+        )
+        self._pending.clear()
+
+    def commit(self) -> None:
+        """Inserts what is buffered and commits the transaction (one fsync)."""
+        self._flush()
+        if self._in_tx:
+            self.db.execute("COMMIT")
+            self._in_tx = False
+
+    # -- reading -----------------------------------------------------------
+
+    def _query(self, sql: str, args: tuple[object, ...]) -> list[Record]:
+        self._flush()
+        return [_record(row) for row in self.db.execute(sql, args)]
+
+    # Selectors become id bounds. Ids grow with time (the chat core never
+    # lets time go backwards), so "after 12:00" is "after the last id at or
+    # before 12:00" and every query walks the (target, id) index.
+
+    def _after_id(self, target: str, point: Selector) -> int | None:
+        """Records after `point` have ids above this; None for an unknown msgid."""
+        self._flush()
+        if point.msgid is not None:
+            return self._msgid_id(target, point.msgid)
+        row = self.db.execute(
+            "SELECT MAX(id) FROM messages WHERE target = ? AND time_ms <= ?",
+            (target, point.time_ms or 0),
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def _before_id(self, target: str, point: Selector) -> int | None:
+        """Records before `point` have ids below this; None for an unknown msgid."""
+        self._flush()
+        if point.msgid is not None:
+            return self._msgid_id(target, point.msgid)
+        row = self.db.execute(
+            "SELECT MIN(id) FROM messages WHERE target = ? AND time_ms >= ?",
+            (target, point.time_ms or 0),
+        ).fetchone()
+        return int(row[0]) if row[0] is not None else _NO_ID
+
+    def _msgid_id(self, target: str, msgid: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM messages WHERE msgid = ? AND target = ?", (msgid, target)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _older(self, target: str, below: int, limit: int, only: bool) -> list[Record]:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE target = ? AND id < ?{_only(only)}"
+            " ORDER BY id DESC LIMIT ?",
+            (target, below, limit),
+        )
+        return rows[::-1]
+
+    def _newer(self, target: str, above: int, limit: int, only: bool) -> list[Record]:
+        return self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE target = ? AND id > ?{_only(only)}"
+            " ORDER BY id ASC LIMIT ?",
+            (target, above, limit),
+        )
+
+    def latest(
+        self,
+        target: str,
+        limit: int,
+        after: Selector | None = None,
+        *,
+        messages_only: bool = False,
+    ) -> list[Record]:
+        """The last `limit` records, optionally only those after `after`."""
+        newest = self._older(target, _NO_ID, limit, messages_only)
+        if after is None:
+            return newest
+        above = self._after_id(target, after)
+        if above is None:
+            return []
+        return [r for r in newest if r.seq > above]
+
+    def before(
+        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
+    ) -> list[Record]:
+        """Up to `limit` records just before `point` (exclusive)."""
+        below = self._before_id(target, point)
+        return [] if below is None else self._older(target, below, limit, messages_only)
+
+    def after(
+        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
+    ) -> list[Record]:
+        """Up to `limit` records just after `point` (exclusive)."""
+        above = self._after_id(target, point)
+        return [] if above is None else self._newer(target, above, limit, messages_only)
+
+    def around(
+        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
+    ) -> list[Record]:
+        """Up to `limit` records centred on `point` (a msgid's own record included)."""
+        below = self._before_id(target, point)
+        if below is None:
+            return []
+        older = self._older(target, below, max(1, limit // 2), messages_only)
+        return older + self._newer(target, below - 1, limit - len(older), messages_only)
+
+    def between(
+        self,
+        target: str,
+        start: Selector,
+        end: Selector,
+        limit: int,
+        *,
+        messages_only: bool = False,
+    ) -> list[Record]:
+        """Up to `limit` records strictly between two points.
+
+        From `start` towards `end`: when `start` is the later point, the
+        records nearest to it are returned (still in ascending order).
+        """
+        start_above, start_below = self._after_id(target, start), self._before_id(target, start)
+        end_above, end_below = self._after_id(target, end), self._before_id(target, end)
+        if start_above is None or start_below is None or end_above is None or end_below is None:
+            return []
+        if start_above <= end_above:
+            rows = self._newer(target, start_above, limit, messages_only)
+            return [r for r in rows if r.seq < end_below]
+        rows = self._older(target, start_below, limit, messages_only)
+        return [r for r in rows if r.seq > end_above]
+
+    def targets(
+        self, keys: list[str], start_ms: int, end_ms: int, limit: int
+    ) -> list[tuple[str, int]]:
+        """Of `keys`, those with records in the time range, with their latest time."""
+        if not keys:
+            return []
+        self._flush()
+        low, high = min(start_ms, end_ms), max(start_ms, end_ms)
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(
+            f"SELECT target, MAX(time_ms) FROM messages WHERE target IN ({marks})"
+            " AND time_ms > ? AND time_ms < ? GROUP BY target ORDER BY MAX(time_ms) ASC LIMIT ?",
+            (*keys, low, high, limit),
+        )
+        return [(str(target), int(latest)) for target, latest in rows]
+
+    def private_keys(self, nick_key: str) -> list[str]:
+        """The private-conversation keys that involve this casefolded nick."""
+        self._flush()
+        rows = self.db.execute(
+            "SELECT DISTINCT target FROM messages WHERE target >= ? AND target < ?"
+            " UNION SELECT DISTINCT target FROM messages WHERE target LIKE ? ESCAPE '!'",
+            (f"{nick_key}\0", f"{nick_key}\x01", "%\0" + _like_escape(nick_key)),
+        )
+        return [str(target) for (target,) in rows]
+
+    def prune(self, before_ms: int) -> int:
+        """Deletes records older than `before_ms`; returns how many."""
+        self.commit()
+        cursor = self.db.execute("DELETE FROM messages WHERE time_ms < ?", (before_ms,))
+        return cursor.rowcount
+
+    def last_time_ms(self) -> int:
+        """The time of the newest record (0 when empty)."""
+        self._flush()
+        row = self.db.execute("SELECT MAX(time_ms) FROM messages").fetchone()
+        return int(row[0] or 0)
+
+    def export(self, target: str) -> list[Record]:
+        """Every record of one target, oldest first (for operators)."""
+        return self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE target = ? ORDER BY id ASC", (target,)
+        )
+
+
+def _only(messages_only: bool) -> str:
+    """The SQL condition that keeps messages and drops room events."""
+    return " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')" if messages_only else ""
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _record(row: Row) -> Record:
+    seq, msgid, target, time_ms, command, source, params, tags = row
+    message = Message(command, tuple(json.loads(params)), source)
+    return Record(msgid, time_ms, target, message, json.loads(tags) if tags else {}, seq)
