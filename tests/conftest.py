@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ def make_server() -> Iterator[Callable[..., RunningServer]]:
     """Starts servers with the given CoreConfig; stops them after the test."""
     servers: list[RunningServer] = []
 
-    def start(config: CoreConfig | None = None, **kwargs: int) -> RunningServer:
+    def start(config: CoreConfig | None = None, **kwargs: Any) -> RunningServer:
         server = RunningServer(config, **kwargs)
         servers.append(server)
         return server

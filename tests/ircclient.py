@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
+from easychat.chat.history import HistoryStore
 from easychat.net.server import Server
 from easychat.proto.message import Message, parse
 
@@ -21,10 +22,14 @@ class RunningServer:
     """An EasyChat server on 127.0.0.1, port 0, served by a background thread."""
 
     def __init__(
-        self, config: CoreConfig | None = None, sendq: int | None = None, port: int = 0
+        self,
+        config: CoreConfig | None = None,
+        sendq: int | None = None,
+        port: int = 0,
+        history: HistoryStore | None = None,
     ) -> None:
         cfg = config or CoreConfig()
-        self.core = ChatCore(replace(cfg))
+        self.core = ChatCore(replace(cfg), history=history)
         kwargs = {} if sendq is None else {"sendq": sendq}
         self.server = Server(self.core, "127.0.0.1", port, **kwargs)
         _, self.port = self.server.listen()
