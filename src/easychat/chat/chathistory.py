@@ -116,7 +116,10 @@ def send_batch(core: ChatCore, client: Client, target: str, records: list[Record
     server = core.config.server_name
     if batched:
         core.send(client, Message("BATCH", (f"+{ref}", "chathistory", target), server))
+    tagged = "message-tags" in client.caps
     for record in records:
+        if record.message.command == "TAGMSG" and not tagged:
+            continue  # TAGMSG is only ever sent to clients with message-tags
         tags = core.tags_for(record.msgid, record.time_ms, record.tags)
         if batched:
             tags["batch"] = ref

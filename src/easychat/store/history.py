@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from easychat.chat.history import Record, Selector
 from easychat.proto.message import Message
 
 # The schema version this code writes; older files are migrated on open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 # Migration i takes a file from user_version i to i + 1; each runs in one
@@ -34,6 +35,38 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_target_time ON messages (target, time_ms);
     -- retention (--history-days).
     CREATE INDEX messages_time ON messages (time_ms);
+    """,
+    # 2: a msgid is unique per target, not overall: a QUIT or NICK is one
+    # event with one msgid, stored in every room of the user. And the
+    # private conversations get their own table, so "the conversations of
+    # bob" is an index lookup (SQL string functions stop at the NUL that
+    # separates the two nicks of a key).
+    """
+    CREATE TABLE messages_v2 (
+        id      INTEGER PRIMARY KEY,
+        msgid   TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        command TEXT NOT NULL,
+        source  TEXT,
+        params  TEXT NOT NULL,
+        tags    TEXT,
+        UNIQUE (target, msgid)
+    );
+    INSERT INTO messages_v2 SELECT id, msgid, target, time_ms, command, source, params, tags
+        FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_v2 RENAME TO messages;
+    CREATE INDEX messages_target_id ON messages (target, id);
+    CREATE INDEX messages_target_time ON messages (target, time_ms);
+    CREATE INDEX messages_time ON messages (time_ms);
+    CREATE TABLE conversations (
+        target TEXT PRIMARY KEY,
+        first  TEXT NOT NULL,
+        second TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX conversations_first ON conversations (first);
+    CREATE INDEX conversations_second ON conversations (second);
     """,
 )
 
@@ -79,6 +112,9 @@ class SQLiteHistory:
             self.db.executescript(
                 f"BEGIN IMMEDIATE; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;"
             )
+        if 0 < version < 2:  # private conversations written before the table existed
+            rows = self.db.execute("SELECT DISTINCT target FROM messages").fetchall()
+            self.db.executemany(_CONVERSATION_SQL, _conversations(str(t) for (t,) in rows))
 
     def close(self) -> None:
         """Commits what is pending and closes the file."""
@@ -113,6 +149,7 @@ class SQLiteHistory:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             self._pending,
         )
+        self.db.executemany(_CONVERSATION_SQL, _conversations(row[1] for row in self._pending))
         self._pending.clear()
 
     def commit(self) -> None:
@@ -160,9 +197,14 @@ class SQLiteHistory:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    # Both pages name their index: with statistics (ANALYZE, PRAGMA optimize)
+    # SQLite may prefer walking the rowid backwards and filtering on target,
+    # which reads the whole table for a quiet room among busy ones.
+
     def _older(self, target: str, below: int, limit: int, only: bool) -> list[Record]:
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE target = ? AND id < ?{_only(only)}"
+            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_target_id"
+            f" WHERE target = ? AND id < ?{_only(only)}"
             " ORDER BY id DESC LIMIT ?",
             (target, below, limit),
         )
@@ -170,7 +212,8 @@ class SQLiteHistory:
 
     def _newer(self, target: str, above: int, limit: int, only: bool) -> list[Record]:
         return self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE target = ? AND id > ?{_only(only)}"
+            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_target_id"
+            f" WHERE target = ? AND id > ?{_only(only)}"
             " ORDER BY id ASC LIMIT ?",
             (target, above, limit),
         )
@@ -213,7 +256,8 @@ class SQLiteHistory:
         below = self._before_id(target, point)
         if below is None:
             return []
-        older = self._older(target, below, max(1, limit // 2), messages_only)
+        # The point itself counts in the newer half, so a limit of 1 is the point.
+        older = self._older(target, below, limit // 2, messages_only)
         return older + self._newer(target, below - 1, limit - len(older), messages_only)
 
     def between(
@@ -260,9 +304,9 @@ class SQLiteHistory:
         """The private-conversation keys that involve this casefolded nick."""
         self._flush()
         rows = self.db.execute(
-            "SELECT DISTINCT target FROM messages WHERE target >= ? AND target < ?"
-            " UNION SELECT DISTINCT target FROM messages WHERE target LIKE ? ESCAPE '!'",
-            (f"{nick_key}\0", f"{nick_key}\x01", "%\0" + _like_escape(nick_key)),
+            "SELECT target FROM conversations WHERE first = ?"
+            " UNION SELECT target FROM conversations WHERE second = ?",
+            (nick_key, nick_key),
         )
         return [str(target) for (target,) in rows]
 
@@ -290,8 +334,17 @@ def _only(messages_only: bool) -> str:
     return " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')" if messages_only else ""
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+_CONVERSATION_SQL = "INSERT OR IGNORE INTO conversations (target, first, second) VALUES (?, ?, ?)"
+
+
+def _conversations(targets: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The private-conversation keys among `targets`, with their two nicks."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for target in targets:
+        first, sep, second = target.partition("\0")
+        if sep and target not in found:
+            found[target] = (target, first, second)
+    return list(found.values())
 
 
 def _record(row: Row) -> Record:
