@@ -421,6 +421,18 @@ def test_merge_prepends_pages_without_gaps() -> None:
     assert conv.newest_msgid() == "m29"
 
 
+def test_merge_prepends_a_page_of_the_same_millisecond_on_top() -> None:
+    """A page from before the oldest line goes above it, even when their times are equal."""
+    conv = room_with(
+        [hline("m3", 5), hline("m4", 5)], [hline(None, 100, "joined"), hline("m0", 101)]
+    )
+    conv.merge([hline("m1", 5), hline("m2", 5)])
+    assert [line.msgid for line in conv.history] == ["m1", "m2", "m3", "m4"]
+    # A catch-up page goes after what is shown of the same millisecond.
+    conv.merge([hline("m5", 101), hline("m6", 101)])
+    assert [line.msgid or line.text for line in conv.lines] == ["joined", "m0", "m5", "m6"]
+
+
 def test_merge_dedups_lines_without_msgid_by_content() -> None:
     """A server without msgids: the same time, sender and text is the same line."""
     conv = room_with([hline(None, 1, "same")], [])

@@ -40,7 +40,7 @@ def _key(line: Line) -> tuple[str, ...]:
 
 
 def _by_time(old: Iterable[Line], new: list[Line]) -> Iterator[Line]:
-    """`old` and `new` interleaved by time; on a tie, `old` first."""
+    """`old` and `new` interleaved by time; on a tie, `old` first (as after an AFTER)."""
     return heapq.merge(old, new, key=lambda line: line.time)
 
 
@@ -88,7 +88,11 @@ class Conversation:
         boundary = self.lines[0].time if self.lines else float("inf")
         older = [line for line in added if line.time <= boundary]
         newer = [line for line in added if line.time > boundary]
-        if older:
+        if older and self.history and older[-1].time <= self.history[0].time:
+            # A page from before everything shown (BEFORE): it goes on top
+            # whole, also above lines of the same millisecond.
+            self.history = older + self.history
+        elif older:
             self.history = list(_by_time(self.history, older))
         if newer:
             self.lines = deque(_by_time(self.lines, newer), maxlen=SCROLLBACK_LINES)
@@ -173,6 +177,7 @@ class Conversations:
                 line.conversation, ConversationKind.PRIVATE
             )
         conv.lines.append(line)
+        conv.synced = conv.synced or line.msgid is not None
         if conv is not self.current and not line.own:
             conv.unread += 1
             conv.mentioned = conv.mentioned or line.mention

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -15,10 +16,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from easychat.client import commands as cmd
-from easychat.client.conversations import ConversationKind
+from easychat.client.conversations import Conversation, ConversationKind, Paging
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
+    HistoryBatch,
+    HistoryFailed,
     Joined,
     Left,
     Line,
@@ -40,6 +43,12 @@ from easychat.tui.login import LoginScreen
 
 # Lines of the local log shown above a conversation when it opens.
 HISTORY_LINES = 50
+
+# Lines asked of the server's history at a time: on joining, per page when
+# scrolling back, per step of a catch-up after a reconnect. A screenful or
+# two; the server may allow fewer (ISUPPORT CHATHISTORY), and the session
+# asks for no more than that.
+HISTORY_PAGE = 50
 
 # Line kinds kept in the local log (server chatter is not).
 _LOGGED = {LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE, LineKind.EVENT}
@@ -236,7 +245,7 @@ class EasyChatApp(App[None]):
                 or chat.conversations.current is chat.conversations.server
             )
             self._focus_next.discard(folded)
-            chat.open_conversation(
+            room = chat.open_conversation(
                 event.channel, ConversationKind.ROOM, self._history(event.channel), focus=focus
             )
             if focus and self._welcome is not None:
@@ -244,6 +253,11 @@ class EasyChatApp(App[None]):
                     Line(event.channel, LineKind.INFO, "", self._welcome.text, self._welcome.time)
                 )
                 self._welcome = None
+            self._load_history(room)
+        elif isinstance(event, HistoryBatch):
+            self._history_batch(chat, event)
+        elif isinstance(event, HistoryFailed):
+            self._history_failed(chat, event)
         elif isinstance(event, Left):
             conv = chat.conversations.get(event.channel)
             if conv is not None:
@@ -280,16 +294,31 @@ class EasyChatApp(App[None]):
             self.chat.set_banner("")
             self.chat.show_info("Reconnected. " + event.welcome)
             self.chat.nick = event.nick
+            # Rooms catch up when they are joined again; private ones now.
+            for conv in self.chat.conversations.ordered():
+                if conv.kind is ConversationKind.PRIVATE:
+                    self._load_history(conv)
 
     def _line(self, chat: ChatScreen, line: Line) -> None:
         name = line.conversation
+        opened: Conversation | None = None
         if (
             name is not None
             and name != SERVER_CONVERSATION
             and chat.conversations.get(name) is None
         ):
-            chat.open_conversation(name, ConversationKind.PRIVATE, self._history(name), focus=False)
+            opened = chat.open_conversation(
+                name, ConversationKind.PRIVATE, self._history(name), focus=False
+            )
         conv = chat.add_line(line)
+        self._to_local_log(conv, line)
+        if line.mention:
+            self.bell()
+        if opened is not None:
+            self._load_history(opened)
+
+    def _to_local_log(self, conv: Conversation, line: Line) -> None:
+        """Writes a line to the local log (which ignores a msgid it already has)."""
         if (
             self.store is not None
             and line.kind in _LOGGED
@@ -304,16 +333,90 @@ class EasyChatApp(App[None]):
                 own=line.own,
                 msgid=line.msgid,
             )
-        if line.mention:
-            self.bell()
 
     def _history(self, name: str) -> list[Line]:
         if self.store is None:
             return []
         return [
-            Line(name, LineKind(entry.kind), entry.sender, entry.text, entry.time, entry.own)
+            Line(
+                name,
+                LineKind(entry.kind),
+                entry.sender,
+                entry.text,
+                entry.time,
+                entry.own,
+                msgid=entry.msgid,
+            )
             for entry in self.store.recent(name, HISTORY_LINES)
         ]
+
+    # -- the server's history ------------------------------------------------------
+
+    def _load_history(self, conv: Conversation) -> None:
+        """Asks the server for `conv`'s history, if it keeps any.
+
+        A conversation this run already has lines of from the server (a
+        rejoin, a reconnect) asks for what came after the newest of them;
+        otherwise for the latest page.
+        """
+        session, connection = self.session, self.connection
+        if session is None or connection is None or conv.kind is ConversationKind.SERVER:
+            return
+        newest = conv.newest_msgid() if conv.synced else None
+        if newest is not None:
+            connection.send(session.history_after(conv.name, newest, HISTORY_PAGE))
+        else:
+            connection.send(session.history_latest(conv.name, HISTORY_PAGE))
+
+    def on_chat_screen_earlier_wanted(self, message: ChatScreen.EarlierWanted) -> None:
+        chat, session, connection = self.chat, self.session, self.connection
+        if chat is None or session is None or connection is None:
+            return
+        conv = chat.conversations.get(message.conversation)
+        if conv is None or conv.paging is not Paging.IDLE or not session.supports_history:
+            return
+        oldest = conv.oldest_msgid()
+        request = (
+            session.history_before(conv.name, oldest, HISTORY_PAGE)
+            if oldest is not None
+            else session.history_latest(conv.name, HISTORY_PAGE)
+        )
+        if not request:
+            return
+        connection.send(request)
+        conv.paging = Paging.LOADING
+        chat.show_paging(conv, "top")
+
+    def _history_batch(self, chat: ChatScreen, event: HistoryBatch) -> None:
+        """Merges a page of the server's history into its conversation."""
+        conv = chat.conversations.get(event.target)
+        if conv is None:
+            return  # closed meanwhile
+        added = conv.merge(event.lines)
+        conv.synced = True
+        for line in added:
+            self._to_local_log(conv, line)
+        place: Literal["end", "keep"] = "end"
+        if conv.paging is Paging.LOADING and event.request in {"BEFORE", "LATEST"}:
+            conv.paging = Paging.IDLE if added else Paging.EXHAUSTED
+            place = "keep"
+        elif event.request == "AFTER" and added:
+            # Missed while away: unread, and perhaps more than one page of it.
+            if conv is not chat.conversations.current:
+                missed = [line for line in added if not line.own]
+                conv.unread += len(missed)
+                conv.mentioned = conv.mentioned or any(line.mention for line in missed)
+            self._load_history(conv)
+        if added or place == "keep":
+            chat.show_paging(conv, place)
+
+    def _history_failed(self, chat: ChatScreen, event: HistoryFailed) -> None:
+        """A refused page stops loading; scrolling to the top again retries."""
+        named = chat.conversations.get(event.target) if event.target else None
+        for conv in [named] if named is not None else chat.conversations.ordered():
+            if conv.paging is Paging.LOADING:
+                conv.paging = Paging.IDLE
+                chat.show_paging(conv, "keep")
 
     # -- what the user typed -----------------------------------------------------
 
@@ -370,6 +473,7 @@ class EasyChatApp(App[None]):
                 return
             out.append(Message("PART", (room, intent.reason) if intent.reason else (room,)))
         elif isinstance(intent, cmd.Msg):
+            new = chat.conversations.get(intent.target) is None
             target = chat.open_conversation(
                 intent.target,
                 ConversationKind.ROOM
@@ -378,6 +482,8 @@ class EasyChatApp(App[None]):
                 self._history(intent.target),
                 focus=True,
             )
+            if new:
+                self._load_history(target)
             if intent.text:
                 messages, echo = session.say(target.name, intent.text)
                 out += messages

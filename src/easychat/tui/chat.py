@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,14 +12,23 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, RichLog, Static
+from textual.widgets import Button, Footer, Input, OptionList, Static
 
-from easychat.client.conversations import Conversation, ConversationKind, Conversations
+from easychat.client.conversations import Conversation, ConversationKind, Conversations, Paging
 from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
 from easychat.tui.render import render_line
-from easychat.tui.widgets import ChatInput, ConversationList, MemberList
+from easychat.tui.widgets import ChatInput, ChatLog, ConversationList, MemberList
+
+# What the top of the log says while paging back through the server's history.
+LOADING_EARLIER = "──── loading earlier messages… ────"
+NO_EARLIER = "──── no earlier messages ────"
+SEPARATOR = "──── earlier messages above ────"
+
+# Where the log is scrolled after a redraw: at the newest line, at the top,
+# or kept on the lines that were in view (lines were added above them).
+Place = Literal["end", "top", "keep"]
 
 
 class ChatScreen(Screen[None]):
@@ -29,6 +38,9 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "step(1)", "Next conversation"),
         Binding("ctrl+p", "step(-1)", "Previous conversation"),
         *[Binding(f"alt+{i}", f"jump({i})", f"Conversation {i}", show=False) for i in range(1, 10)],
+        # The message field has the focus: PageUp/PageDown scroll the log.
+        Binding("pageup", "log_page(-1)", "Scroll up", show=False),
+        Binding("pagedown", "log_page(1)", "Scroll down", show=False),
     ]
 
     @dataclass
@@ -40,6 +52,12 @@ class ChatScreen(Screen[None]):
 
     class LeaveRequested(Message):
         """The user pressed Leave."""
+
+    @dataclass
+    class EarlierWanted(Message):
+        """The user scrolled to the top of `conversation`: load the page before."""
+
+        conversation: str
 
     def __init__(self, server_name: str, nick: str, *, timestamps: bool = True) -> None:
         super().__init__()
@@ -56,7 +74,7 @@ class ChatScreen(Screen[None]):
             with Vertical(id="center"):
                 yield Static("", id="topic", markup=False)
                 yield Static("", id="banner", markup=False)
-                yield RichLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
+                yield ChatLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
             yield MemberList(id="members")
         with Horizontal(id="input-bar"):
             yield Button("Leave", id="leave", variant="error")
@@ -80,7 +98,7 @@ class ChatScreen(Screen[None]):
         if not self.ready:
             return conv
         if conv is self.conversations.current:
-            self.query_one("#log", RichLog).write(render_line(line, timestamps=self.timestamps))
+            self.query_one("#log", ChatLog).write(render_line(line, timestamps=self.timestamps))
         else:
             self.refresh_sidebar()
         return conv
@@ -129,18 +147,44 @@ class ChatScreen(Screen[None]):
         """Redraws everything for the current conversation."""
         if not self.ready:
             return
-        conv = self.conversations.current
-        log = self.query_one("#log", RichLog)
-        log.clear()
-        if conv.history:
-            for line in conv.history:
-                log.write(render_line(line, timestamps=self.timestamps))
-            log.write(Text("──── earlier messages above, from your local log ────", style="dim"))
-        for line in conv.lines:
-            log.write(render_line(line, timestamps=self.timestamps))
+        self.redraw_log()
         self.refresh_sidebar()
         self.refresh_members()
         self.refresh_topic()
+
+    def redraw_log(self, place: Place = "end") -> None:
+        """Redraws the log of the current conversation, scrolled to `place`.
+
+        Above the earlier lines it says whether earlier ones are loading
+        or there are none; a separator divides them from this session's.
+        """
+        if not self.ready:
+            return
+        conv = self.conversations.current
+        log = self.query_one("#log", ChatLog)
+        rows_before, y_before = len(log.lines), log.scroll_y
+        log.clear()
+        end = place == "end"
+        if conv.paging is not Paging.IDLE:
+            marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
+            log.write(Text(marker, style="dim italic"), scroll_end=end)
+        for line in conv.history:
+            log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)
+        if conv.history:
+            log.write(Text(SEPARATOR, style="dim"), scroll_end=end)
+        for line in conv.lines:
+            log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)
+        if place == "top":
+            log.scroll_home(animate=False)
+        elif place == "keep":
+            log.scroll_to(y=max(0.0, y_before + len(log.lines) - rows_before), animate=False)
+
+    def show_paging(self, conv: Conversation, place: Place) -> None:
+        """Redraws `conv`'s log after its paging state or earlier lines changed."""
+        if conv is self.conversations.current:
+            self.redraw_log(place)
+        else:
+            self.refresh_sidebar()
 
     def refresh_sidebar(self) -> None:
         """Redraws the conversation list."""
@@ -206,6 +250,20 @@ class ChatScreen(Screen[None]):
             conv = self.conversations.ordered()[event.option_index]
             self.switch_to(conv)
             self.query_one("#message", ChatInput).focus()
+
+    def on_chat_log_reached_top(self, event: ChatLog.ReachedTop) -> None:
+        event.stop()
+        conv = self.conversations.current
+        if conv.kind is not ConversationKind.SERVER:
+            self.post_message(self.EarlierWanted(conv.name))
+
+    def action_log_page(self, direction: int) -> None:
+        """PageUp (-1) / PageDown (1) in the message field scroll the log."""
+        log = self.query_one("#log", ChatLog)
+        if direction < 0:
+            log.action_page_up()
+        elif log.allow_vertical_scroll:
+            log.action_page_down()
 
     def action_step(self, delta: int) -> None:
         """Switches to the next (1) or previous (-1) conversation."""
