@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,16 +10,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, RichLog, Static
 
-from easychat.chat.config import CoreConfig
-from easychat.chat.core import ChatCore
 from easychat.client.conversations import Conversation
-from easychat.net.server import Server
 from easychat.proto.message import Message, parse
-from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen
 from easychat.tui.login import LoginScreen
-from tests.ircclient import IRCClient, RunningServer
+from tests.ircclient import IRCClient
 
 # Terminal size for every app test: wide enough for the side lists and the input bar.
 SIZE = (120, 36)
@@ -178,27 +173,3 @@ class Peer:
     def close(self) -> None:
         """Closes the connection."""
         self.client.close()
-
-
-class HistoryServer(RunningServer):
-    """A RunningServer whose core keeps its history in the SQLite file `db`."""
-
-    def __init__(self, db: Path, port: int = 0, config: CoreConfig | None = None) -> None:
-        self.store = SQLiteHistory(db)
-        self.core = ChatCore(config or CoreConfig(), history=self.store)
-        self.server = Server(self.core, "127.0.0.1", port)
-        _, self.port = self.server.listen()
-        self.errors: list[BaseException] = []
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stops the loop, then closes the history file; a second stop does nothing."""
-        if self.stopped:
-            return
-        self.stopped = True
-        try:
-            super().stop()
-        finally:
-            self.store.close()

@@ -12,12 +12,12 @@ from textual.pilot import Pilot
 from easychat.client.conversations import Conversation, Paging
 from easychat.net.client import ClientConnection
 from easychat.proto.message import Message
+from easychat.store.history import SQLiteHistory
 from easychat.tui.app import HISTORY_PAGE, ClientSettings, EasyChatApp
 from easychat.tui.chat import LOADING_EARLIER, NO_EARLIER
 from easychat.tui.widgets import ChatLog
 from tests.apphelpers import (
     SIZE,
-    HistoryServer,
     Peer,
     has_text,
     log_in,
@@ -26,24 +26,32 @@ from tests.apphelpers import (
     send_text,
     wait_for,
 )
+from tests.ircclient import RunningServer
 
 # Messages Doe leaves in #lobby before John comes: two and a half pages.
 EARLIER = 2 * HISTORY_PAGE + HISTORY_PAGE // 2
 
 
 @pytest.fixture
-def history_servers(tmp_path: Path) -> Iterator[Callable[..., HistoryServer]]:
-    """Starts servers keeping history in tmp_path/history.sqlite3; stops them after the test."""
-    servers: list[HistoryServer] = []
+def history_servers(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> Iterator[Callable[..., RunningServer]]:
+    """Starts servers keeping history in tmp_path/history.sqlite3 (the same file each time)."""
+    servers: list[RunningServer] = []
+    stores: list[SQLiteHistory] = []
 
-    def start(port: int = 0) -> HistoryServer:
-        server = HistoryServer(tmp_path / "history.sqlite3", port)
+    def start(port: int = 0) -> RunningServer:
+        store = SQLiteHistory(tmp_path / "history.sqlite3")
+        stores.append(store)
+        server = make_server(port=port, history=store)
         servers.append(server)
         return server
 
     yield start
     for server in servers:
-        server.stop()
+        server.stop()  # before its store closes (stopping twice is harmless)
+    for store in stores:
+        store.close()
 
 
 @pytest.fixture
@@ -104,7 +112,7 @@ async def scroll_to_top(pilot: Pilot[None], done: Callable[[], bool]) -> None:
 
 
 async def test_scroll_back_pages_through_the_server_history(
-    history_servers: Callable[..., HistoryServer],
+    history_servers: Callable[..., RunningServer],
     tmp_path: Path,
     peers: Callable[[int, str], Peer],
     sent: list[Message],
@@ -164,7 +172,7 @@ async def test_scroll_back_pages_through_the_server_history(
 
 
 async def test_home_on_the_log_asks_for_earlier_messages(
-    history_servers: Callable[..., HistoryServer],
+    history_servers: Callable[..., RunningServer],
     tmp_path: Path,
     peers: Callable[[int, str], Peer],
 ) -> None:
@@ -190,7 +198,7 @@ async def test_home_on_the_log_asks_for_earlier_messages(
 
 
 async def test_local_log_lines_are_not_shown_twice(
-    history_servers: Callable[..., HistoryServer],
+    history_servers: Callable[..., RunningServer],
     tmp_path: Path,
     peers: Callable[[int, str], Peer],
 ) -> None:
@@ -219,7 +227,7 @@ async def test_local_log_lines_are_not_shown_twice(
 
 
 async def test_reconnect_fetches_exactly_what_was_missed(
-    history_servers: Callable[..., HistoryServer],
+    history_servers: Callable[..., RunningServer],
     tmp_path: Path,
     peers: Callable[[int, str], Peer],
     sent: list[Message],
@@ -268,7 +276,7 @@ async def test_reconnect_fetches_exactly_what_was_missed(
 
 
 async def test_private_conversation_loads_its_history(
-    history_servers: Callable[..., HistoryServer],
+    history_servers: Callable[..., RunningServer],
     tmp_path: Path,
     peers: Callable[[int, str], Peer],
 ) -> None:
