@@ -23,14 +23,14 @@ join: $(STAMP)
 
 ## test: lint, format check, type check, then the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check src tests docs
-	$(BIN)/ruff format --check src tests docs
+	$(BIN)/ruff check src tests docs benchmarks
+	$(BIN)/ruff format --check src tests docs benchmarks
 	$(BIN)/mypy --strict src
 	$(BIN)/pytest
 
 fmt: $(STAMP)
-	$(BIN)/ruff format src tests docs
-	$(BIN)/ruff check --fix src tests docs
+	$(BIN)/ruff format src tests docs benchmarks
+	$(BIN)/ruff check --fix src tests docs benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -36,9 +36,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import selectors  # noqa: TID251 (a network tool, not the sans-IO core)
+import selectors
 import signal
-import socket  # noqa: TID251 (a network tool, not the sans-IO core)
+import socket
 import statistics
 import subprocess
 import sys

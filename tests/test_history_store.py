@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat.history import Record, Selector, private_key
+from easychat.chat.history import HistoryWriteError, Record, Selector, private_key
 from easychat.proto.message import Message
 from easychat.store.history import SCHEMA_VERSION, HistoryVersionError, SQLiteHistory
 
@@ -363,3 +363,20 @@ def test_latest_and_before_walk_the_target_id_index(store: SQLiteHistory, only: 
         assert "TEMP B-TREE" not in detail, (sql, detail)
     for sql, args in selects:
         assert "INDEX messages_target_id (target=? AND id<?)" in plan(store, sql, args), sql
+
+
+def test_a_failed_commit_raises_history_write_error_and_recovers(tmp_path: Path) -> None:
+    """A write the database refuses becomes HistoryWriteError; later turns still commit."""
+    store = SQLiteHistory(tmp_path / "h.db")
+    store.db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON messages"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    store.append(Record("m1", 1, "#a", Message("PRIVMSG", ("#a", "lost"), "x!y@z")))
+    with pytest.raises(HistoryWriteError, match="disk full"):
+        store.commit()
+    store.db.execute("DROP TRIGGER refuse")
+    store.append(Record("m2", 2, "#a", Message("PRIVMSG", ("#a", "kept"), "x!y@z")))
+    store.commit()
+    assert [r.message.params[1] for r in store.latest("#a", 10)] == ["kept"]
+    store.close()

@@ -144,8 +144,8 @@ class ChatCore:
     def end_turn(self) -> None:
         """Makes this turn's history durable; the shell calls it before sending."""
         if self._uncommitted and self.history is not None:
-            self.history.commit()
             self._uncommitted = False
+            self.history.commit()
 
     def shutdown(self, reason: str = "Server shutting down") -> list[Action]:
         """Tells every client the server is going away and closes them all."""

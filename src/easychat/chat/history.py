@@ -8,6 +8,10 @@ from typing import Protocol
 from easychat.proto.message import Message
 
 
+class HistoryWriteError(Exception):
+    """The store could not make a turn's records durable."""
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One stored message or room event.

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from easychat.chat.actions import Action, Close, Send
 from easychat.chat.core import ChatCore
+from easychat.chat.history import HistoryWriteError
 from easychat.proto.framing import TOO_LONG, LineBuffer
 
 log = logging.getLogger("easychat.server")
@@ -84,6 +85,7 @@ class Server:
         self._next_id = 0
         self._dirty: set[Connection] = set()
         self._drops: list[tuple[Connection, str]] = []
+        self._write_failures: list[tuple[int, str]] = []
         self._stopping = False
         self._listener: socket.socket | None = None
         self._wake_r, self._wake_w = socket.socketpair()
@@ -125,12 +127,11 @@ class Server:
             timeout = max(0.0, next_tick - time.monotonic())
             for key, mask in self.selector.select(timeout):
                 self._handle_event(key, mask)
+            self._drop_failed_writers()
             if time.monotonic() >= next_tick:
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
-            # Group commit: this turn's history is durable before any of its
-            # output (an echo, a relayed message) leaves the server.
-            self.core.end_turn()
+            self._commit()
             self._flush_dirty()
         self._shutdown()
 
@@ -243,7 +244,10 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
-                self._drop(conn, f"Write error: {exc.strerror or exc}")
+                # The core hears of it next turn: the QUIT it sends others is
+                # then stored and committed before it goes out.
+                self._close(conn)
+                self._write_failures.append((conn.id, f"Write error: {exc.strerror or exc}"))
                 return
             del conn.out[:sent]
         if conn.closing:
@@ -256,6 +260,24 @@ class Server:
             events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
             self.selector.modify(conn.sock, events, conn)
             conn.writing = want_write
+
+    def _drop_failed_writers(self) -> None:
+        """Tells the core about connections whose last write failed."""
+        failures, self._write_failures = self._write_failures, []
+        for conn_id, reason in failures:
+            self._apply(self.core.disconnect(conn_id, reason))
+
+    def _commit(self) -> None:
+        """Group commit: this turn's history is made durable before its output leaves.
+
+        A failing commit (disk full, I/O error) is logged and the server
+        keeps serving; this turn's messages are then delivered but may not
+        be in the history.
+        """
+        try:
+            self.core.end_turn()
+        except HistoryWriteError as exc:
+            log.error("history commit failed, this turn's messages are not stored: %s", exc)
 
     def _drop(self, conn: Connection, reason: str) -> None:
         """Closes a connection the core did not ask to close, telling the core."""
@@ -277,8 +299,9 @@ class Server:
             self.selector.unregister(self._listener)
             self._listener.close()
             self._listener = None
+        self._drop_failed_writers()
         self._apply(self.core.shutdown())
-        self.core.end_turn()
+        self._commit()
         self._dirty.clear()
         self._linger(SHUTDOWN_GRACE_SECONDS)
         for conn in list(self.conns.values()):

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from easychat.chat.history import Record, Selector
+from easychat.chat.history import HistoryWriteError, Record, Selector
 from easychat.proto.message import Message
 
 # The schema version this code writes; older files are migrated on open.
@@ -153,11 +153,23 @@ class SQLiteHistory:
         self._pending.clear()
 
     def commit(self) -> None:
-        """Inserts what is buffered and commits the transaction (one fsync)."""
-        self._flush()
-        if self._in_tx:
-            self.db.execute("COMMIT")
+        """Inserts what is buffered and commits the transaction (one fsync).
+
+        Raises:
+            HistoryWriteError: the database refused the write (disk full,
+                I/O error); what was buffered is dropped.
+        """
+        try:
+            self._flush()
+            if self._in_tx:
+                self.db.execute("COMMIT")
+                self._in_tx = False
+        except sqlite3.Error as exc:
+            self._pending.clear()
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             self._in_tx = False
+            raise HistoryWriteError(str(exc)) from exc
 
     # -- reading -----------------------------------------------------------
 
