@@ -6,33 +6,45 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
-    HistoryBatch,
-    HistoryFailed,
-    Joined,
-    Left,
     Line,
     LineKind,
     MembersChanged,
-    NickChanged,
-    PeerRenamed,
     Registered,
     RegistrationFailed,
     ServerClosed,
     TopicChanged,
 )
+from easychat.client.history import (
+    HISTORY_BATCH,
+    HISTORY_CAP,
+    MAX_BATCH_LINES,
+    MAX_OPEN_BATCHES,
+    MAX_PENDING_HISTORY,
+    HistoryMixin,
+)
+from easychat.client.rooms import Member, Room, RoomsMixin
 from easychat.client.split import split_message, text_budget
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold_for
 
-# The IRCv3 chathistory capability (still a draft: the name carries the prefix).
-HISTORY_CAP = "draft/chathistory"
+__all__ = [
+    "DEFAULT_NICKLEN",
+    "HISTORY_BATCH",
+    "HISTORY_CAP",
+    "MAX_BATCH_LINES",
+    "MAX_OPEN_BATCHES",
+    "MAX_PENDING_HISTORY",
+    "WANTED_CAPS",
+    "Member",
+    "Room",
+    "Session",
+]
 
 # Capabilities the client uses when the server offers them.
 WANTED_CAPS = frozenset(
@@ -45,30 +57,6 @@ WANTED_CAPS = frozenset(
         HISTORY_CAP,
     }
 )
-
-# The batch type a CHATHISTORY reply comes in (ratified, so unprefixed).
-HISTORY_BATCH = "chathistory"
-
-# CHATHISTORY subcommands, to read the context of a `FAIL CHATHISTORY` reply.
-_HISTORY_SUBCOMMANDS = {"LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS"}
-
-# Batches open at once. A server needs one or two (a chathistory batch,
-# perhaps nested in another); past this, a `BATCH +` is ignored and its
-# lines are shown as live lines, so a broken server cannot grow our memory.
-MAX_OPEN_BATCHES = 16
-
-# Lines kept from one chathistory batch. We ask for a page of at most
-# HISTORY_PAGE lines (app) and the server clamps to its own CHATHISTORY
-# limit; a batch past this is a misbehaving server: the rest is dropped.
-MAX_BATCH_LINES = 5000
-
-# CHATHISTORY requests awaiting their batch or FAIL. Each request gets
-# exactly one reply, in order; past this many the oldest is forgotten.
-MAX_PENDING_HISTORY = 64
-
-# A msgid usable in a `msgid=` selector: one middle parameter.
-_SELECTOR_VALUE = re.compile(r"[^\s\x00]+\Z")
-
 
 # Numerics that end registration with a reason the login screen shows.
 _REGISTRATION_ERRORS = {
@@ -122,34 +110,7 @@ _SILENT = {
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-@dataclass(slots=True)
-class Member:
-    """A nick in a room with its membership prefixes (`@`, `+`)."""
-
-    nick: str
-    prefixes: str = ""
-
-
-@dataclass(slots=True)
-class _Batch:
-    """An open IRCv3 batch: its type, its first parameter and, for chathistory, its lines."""
-
-    kind: str
-    target: str
-    lines: list[Line] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Room:
-    """What the session knows of a room it is in."""
-
-    name: str
-    members: dict[str, Member] = field(default_factory=dict)
-    topic: str = ""
-    names_done: bool = True
-
-
-class Session:
+class Session(RoomsMixin, HistoryMixin):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each
@@ -181,9 +142,8 @@ class Session:
         self.alt_nick_on_collision = False
         self._offered: set[str] = set()
         self._out: list[Message] = []
-        self._batches: dict[str, _Batch] = {}
-        # (target, subcommand) of each CHATHISTORY sent and not yet answered.
-        self._history_pending: deque[tuple[str, str]] = deque(maxlen=MAX_PENDING_HISTORY)
+        self._batches = {}
+        self._history_pending = deque(maxlen=MAX_PENDING_HISTORY)
 
     # -- the connection's life ---------------------------------------------
 
@@ -208,20 +168,12 @@ class Session:
         """Whether two names are equal under the server's casemapping."""
         return self.fold(a) == self.fold(b)
 
-    def room(self, name: str) -> Room | None:
-        """The room `name`, if we are in it."""
-        return self.rooms.get(self.fold(name))
-
     # -- from the server ---------------------------------------------------
 
     def feed(self, msg: Message) -> list[Event]:
         """Takes one message from the server; returns what to show."""
-        ref = msg.tags.get("batch")
-        if ref is not None and msg.command != "BATCH":
-            batch = self._batches.get(ref)
-            if batch is not None and batch.kind == HISTORY_BATCH:
-                self._collect(batch, msg)
-                return []
+        if self._batched(msg):
+            return []
         if msg.command.isdigit():
             return self._numeric(msg)
         handler = getattr(self, f"_on_{msg.command.lower()}", None)
@@ -275,105 +227,6 @@ class Session:
                 self.caps.discard(name)
                 self._offered.discard(name)
         return []
-
-    # -- batches and history -------------------------------------------------
-
-    @property
-    def supports_history(self) -> bool:
-        """Whether the server acked chathistory (and the batches it answers in)."""
-        return HISTORY_CAP in self.caps and "batch" in self.caps
-
-    @property
-    def history_limit(self) -> int:
-        """The most lines one CHATHISTORY request may ask for (ISUPPORT); 0: no limit."""
-        value = self.isupport.get("CHATHISTORY", "")
-        return int(value) if value.isascii() and value.isdigit() else 0
-
-    def history_latest(self, target: str, limit: int) -> list[Message]:
-        """`CHATHISTORY LATEST <target> * <limit>`: the newest lines of `target`.
-
-        Returns no message when the server does not support chathistory.
-        """
-        return self._history_request("LATEST", target, "*", limit)
-
-    def history_before(self, target: str, msgid: str, limit: int) -> list[Message]:
-        """`CHATHISTORY BEFORE <target> msgid=<id> <limit>`: the page before `msgid`."""
-        return self._history_request("BEFORE", target, f"msgid={msgid}", limit, msgid)
-
-    def history_after(self, target: str, msgid: str, limit: int) -> list[Message]:
-        """`CHATHISTORY AFTER <target> msgid=<id> <limit>`: what came after `msgid`."""
-        return self._history_request("AFTER", target, f"msgid={msgid}", limit, msgid)
-
-    def _history_request(
-        self, sub: str, target: str, selector: str, limit: int, msgid: str | None = None
-    ) -> list[Message]:
-        if not self.supports_history or not target or " " in target:
-            return []
-        if msgid is not None and not _SELECTOR_VALUE.match(msgid):
-            return []  # a msgid that cannot travel as one parameter
-        most = self.history_limit
-        count = max(1, min(limit, most) if most else limit)
-        self._history_pending.append((target, sub))
-        return [Message("CHATHISTORY", (sub, target, selector, str(count)))]
-
-    def _answered(self, target: str | None, sub: str | None) -> str | None:
-        """Forgets the oldest pending request matching `target` and `sub`; its subcommand."""
-        for i, (want, kind) in enumerate(self._history_pending):
-            if (target is None or self.same(want, target)) and (sub is None or kind == sub):
-                del self._history_pending[i]
-                return kind
-        return None
-
-    def _on_batch(self, msg: Message) -> list[Event]:
-        if not msg.params or len(msg.params[0]) < 2:
-            return []
-        sign, ref = msg.params[0][0], msg.params[0][1:]
-        if sign == "+":
-            if len(self._batches) < MAX_OPEN_BATCHES and ref not in self._batches:
-                kind = msg.params[1].lower() if len(msg.params) > 1 else ""
-                target = msg.params[2] if len(msg.params) > 2 else ""
-                if kind == HISTORY_BATCH and not target:
-                    kind = ""  # no target to file its lines under: an unknown batch
-                self._batches[ref] = _Batch(kind, target)
-            return []
-        if sign != "-":
-            return []
-        batch = self._batches.pop(ref, None)
-        if batch is None or batch.kind != HISTORY_BATCH:
-            return []
-        room = self.room(batch.target)
-        target = room.name if room is not None else batch.target
-        lines = tuple(sorted(batch.lines, key=lambda line: line.time))
-        return [HistoryBatch(target, lines, self._answered(target, None))]
-
-    def _collect(self, batch: _Batch, msg: Message) -> None:
-        """Files a message of a chathistory batch as a line of the batch's target."""
-        if msg.command not in {"PRIVMSG", "NOTICE"} or len(batch.lines) >= MAX_BATCH_LINES:
-            return  # no state changes from replayed events (JOIN, ...)
-        kind = LineKind.MESSAGE if msg.command == "PRIVMSG" else LineKind.NOTICE
-        room = self.room(batch.target)
-        target = room.name if room is not None else batch.target
-        for event in self._message(msg, kind):
-            if isinstance(event, Line):
-                batch.lines.append(replace(event, conversation=target))
-
-    def _on_fail(self, msg: Message) -> list[Event]:
-        # FAIL <command> <code> [<context>...] <description> (standard replies)
-        if len(msg.params) < 3:
-            return []
-        command, code, description = msg.params[0].upper(), msg.params[1], msg.params[-1]
-        context = msg.params[2:-1]
-        if command != "CHATHISTORY":
-            return [self._line(msg, None, LineKind.ERROR, f"{command} failed: {description}")]
-        sub = context[0].upper() if context and context[0].upper() in _HISTORY_SUBCOMMANDS else None
-        target = context[1] if sub is not None and len(context) > 1 else None
-        request = self._answered(target, sub) or sub
-        where = f" of {target}" if target else ""
-        text = f"Could not load the history{where}: {description} ({code})"
-        return [
-            HistoryFailed(target, request, description),
-            self._line(msg, None, LineKind.ERROR, text),
-        ]
 
     def _on_error(self, msg: Message) -> list[Event]:
         reason = msg.params[0] if msg.params else "Connection closed by the server"
@@ -450,29 +303,6 @@ class Session:
                 modes, _, symbols = value[1:].partition(")")
                 self.prefix_modes = dict(zip(modes, symbols, strict=False))
 
-    def _set_fold(self, fold: Callable[[str], str]) -> None:
-        # Rooms and members are keyed by folded name: refold them, in case
-        # the 005 came after a JOIN.
-        self.fold = fold
-        self.rooms = {fold(room.name): room for room in self.rooms.values()}
-        for room in self.rooms.values():
-            room.members = {fold(m.nick): m for m in room.members.values()}
-
-    def _names(self, channel: str, names: str) -> list[Event]:
-        room = self.room(channel)
-        if room is None:
-            return []
-        if room.names_done:
-            room.members.clear()
-            room.names_done = False
-        symbols = "".join(self.prefix_modes.values())
-        for entry in names.split():
-            nick = entry.lstrip(symbols)
-            prefixes = entry[: len(entry) - len(nick)]
-            nick = nick.split("!", 1)[0]  # userhost-in-names
-            room.members[self.fold(nick)] = Member(nick, prefixes)
-        return []
-
     def _on_privmsg(self, msg: Message) -> list[Event]:
         return self._message(msg, LineKind.MESSAGE)
 
@@ -512,135 +342,6 @@ class Session:
         pattern = rf"(?<![\w\[\]\\`^{{|}}-]){re.escape(self.fold(self.nick))}(?![\w\[\]\\`^{{|}}-])"
         return re.search(pattern, self.fold(text)) is not None
 
-    def _on_join(self, msg: Message) -> list[Event]:
-        if not msg.params or msg.nick is None:
-            return []
-        channel = msg.params[0]
-        if self.same(msg.nick, self.nick):
-            mine = Room(channel)
-            self.rooms[self.fold(channel)] = mine
-            mine.members[self.fold(msg.nick)] = Member(msg.nick)
-            return [
-                Joined(channel),
-                self._line(msg, channel, LineKind.EVENT, f"You joined {channel}"),
-            ]
-        room = self.room(channel)
-        if room is None:
-            return []
-        room.members[self.fold(msg.nick)] = Member(msg.nick)
-        return [
-            MembersChanged(room.name),
-            self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}"),
-        ]
-
-    def _on_part(self, msg: Message) -> list[Event]:
-        if not msg.params or msg.nick is None:
-            return []
-        reason = msg.params[1] if len(msg.params) > 1 else ""
-        suffix = f" ({reason})" if reason else ""
-        return self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
-
-    def _on_kick(self, msg: Message) -> list[Event]:
-        if len(msg.params) < 2:
-            return []
-        channel, target = msg.params[0], msg.params[1]
-        reason = msg.params[2] if len(msg.params) > 2 else ""
-        by = msg.nick or self.server_name
-        text = f"{target} was kicked by {by}" + (f" ({reason})" if reason else "")
-        why = f"kicked by {by}" + (f": {reason}" if reason else "")
-        return self._leave(msg, channel, target, text, why)
-
-    def _leave(self, msg: Message, channel: str, nick: str, text: str, reason: str) -> list[Event]:
-        room = self.room(channel)
-        if room is None:
-            return []
-        line = self._line(msg, room.name, LineKind.EVENT, text)
-        if self.same(nick, self.nick):
-            del self.rooms[self.fold(channel)]
-            return [line, Left(room.name, reason)]
-        room.members.pop(self.fold(nick), None)
-        return [line, MembersChanged(room.name)]
-
-    def _on_quit(self, msg: Message) -> list[Event]:
-        if msg.nick is None:
-            return []
-        reason = msg.params[0] if msg.params else ""
-        events: list[Event] = []
-        for room in self.rooms.values():
-            if room.members.pop(self.fold(msg.nick), None) is not None:
-                text = f"{msg.nick} quit ({reason})" if reason else f"{msg.nick} quit"
-                events += [
-                    self._line(msg, room.name, LineKind.EVENT, text),
-                    MembersChanged(room.name),
-                ]
-        return events
-
-    def _on_nick(self, msg: Message) -> list[Event]:
-        if not msg.params or msg.nick is None:
-            return []
-        old, new = msg.nick, msg.params[0]
-        events: list[Event] = []
-        mine = self.same(old, self.nick)
-        if mine:
-            self.nick = new
-            events.append(NickChanged(old, new))
-            events.append(self._line(msg, None, LineKind.EVENT, f"You are now known as {new}"))
-        else:
-            events.append(PeerRenamed(old, new))
-        for room in self.rooms.values():
-            member = room.members.pop(self.fold(old), None)
-            if member is not None:
-                member.nick = new
-                room.members[self.fold(new)] = member
-                if not mine:
-                    text = f"{old} is now known as {new}"
-                    events.append(self._line(msg, room.name, LineKind.EVENT, text))
-                events.append(MembersChanged(room.name))
-        return events
-
-    def _on_topic(self, msg: Message) -> list[Event]:
-        if len(msg.params) < 2:
-            return []
-        room = self.room(msg.params[0])
-        if room is None:
-            return []
-        room.topic = msg.params[1]
-        text = f"{msg.nick} changed the topic to: {room.topic}"
-        return [
-            TopicChanged(room.name, room.topic),
-            self._line(msg, room.name, LineKind.EVENT, text),
-        ]
-
-    def _on_mode(self, msg: Message) -> list[Event]:
-        if len(msg.params) < 2:
-            return []
-        target = msg.params[0]
-        text = f"{msg.nick or self.server_name} sets mode {' '.join(msg.params[1:])}"
-        room = self.room(target)
-        if room is None:
-            return [self._line(msg, None, LineKind.EVENT, text)]
-        args = list(msg.params[2:])
-        chanmodes = self.isupport.get("CHANMODES", "b,k,l,imnst").split(",")
-        always = chanmodes[0] + (chanmodes[1] if len(chanmodes) > 1 else "")
-        on_set = chanmodes[2] if len(chanmodes) > 2 else ""
-        adding = True
-        for ch in msg.params[1]:
-            if ch in "+-":
-                adding = ch == "+"
-            elif ch in self.prefix_modes and args:
-                member = room.members.get(self.fold(args.pop(0)))
-                if member is not None:
-                    self._set_prefix(member, self.prefix_modes[ch], adding)
-            elif (ch in always or (ch in on_set and adding)) and args:
-                args.pop(0)
-        return [self._line(msg, room.name, LineKind.EVENT, text), MembersChanged(room.name)]
-
-    def _set_prefix(self, member: Member, symbol: str, adding: bool) -> None:
-        order = "".join(self.prefix_modes.values())
-        have = set(member.prefixes)
-        (have.add if adding else have.discard)(symbol)
-        member.prefixes = "".join(s for s in order if s in have)
-
     def _on_invite(self, msg: Message) -> list[Event]:
         if len(msg.params) < 2:
             return []
@@ -648,22 +349,6 @@ class Session:
         return [self._line(msg, None, LineKind.INFO, text)]
 
     # -- to the server -----------------------------------------------------
-
-    def members(self, channel: str) -> list[Member]:
-        """The members of `channel`, operators first, then by name."""
-        room = self.room(channel)
-        if room is None:
-            return []
-        order = "".join(self.prefix_modes.values())
-
-        def rank(member: Member) -> tuple[int, str]:
-            first = member.prefixes[:1]
-            return (
-                order.index(first) if first and first in order else len(order),
-                self.fold(member.nick),
-            )
-
-        return sorted(room.members.values(), key=rank)
 
     def say(
         self, target: str, text: str, *, action: bool = False

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -15,8 +14,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from easychat.client import commands as cmd
-from easychat.client.conversations import Conversation, ConversationKind, Paging
+from easychat.client.conversations import Conversation, ConversationKind
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
@@ -39,19 +37,20 @@ from easychat.net.client import ClientConnection, ConnectError, backoff_delays
 from easychat.proto.message import Message
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
 from easychat.tui.chat import ChatScreen
+from easychat.tui.history import (
+    HISTORY_PAGE,
+    load_earlier,
+    load_history,
+    local_history,
+    merge_page,
+    page_failed,
+    to_local_log,
+)
+from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.login import LoginScreen
 
-# Lines of the local log shown above a conversation when it opens.
-HISTORY_LINES = 50
-
-# Lines asked of the server's history at a time: on joining, per page when
-# scrolling back, per step of a catch-up after a reconnect. A screenful or
-# two; the server may allow fewer (ISUPPORT CHATHISTORY), and the session
-# asks for no more than that.
-HISTORY_PAGE = 50
-
-# Line kinds kept in the local log (server chatter is not).
-_LOGGED = {LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE, LineKind.EVENT}
+# HISTORY_PAGE stays importable from here, where the app tests look for it.
+__all__ = ["HISTORY_PAGE", "ClientSettings", "EasyChatApp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,8 @@ class EasyChatApp(App[None]):
         self.store: ClientLog | None = None
         self.leaving = False
         self.wanted_nick = self.settings.nick
-        self._focus_next: set[str] = set()
+        # Rooms (folded) the user asked to /join: shown when the JOIN comes back.
+        self.focus_on_join: set[str] = set()
         self._welcome: Line | None = None
         self._closer: asyncio.Future[None] | None = None
 
@@ -241,23 +241,26 @@ class EasyChatApp(App[None]):
         elif isinstance(event, Joined):
             folded = session.fold(event.channel)
             focus = (
-                folded in self._focus_next
+                folded in self.focus_on_join
                 or chat.conversations.current is chat.conversations.server
             )
-            self._focus_next.discard(folded)
+            self.focus_on_join.discard(folded)
             room = chat.open_conversation(
-                event.channel, ConversationKind.ROOM, self._history(event.channel), focus=focus
+                event.channel,
+                ConversationKind.ROOM,
+                local_history(self.store, event.channel),
+                focus=focus,
             )
             if focus and self._welcome is not None:
                 chat.add_line(
                     Line(event.channel, LineKind.INFO, "", self._welcome.text, self._welcome.time)
                 )
                 self._welcome = None
-            self._load_history(room)
+            load_history(session, self.connection, room)
         elif isinstance(event, HistoryBatch):
-            self._history_batch(chat, event)
+            merge_page(chat, event, self.store, session, self.connection)
         elif isinstance(event, HistoryFailed):
-            self._history_failed(chat, event)
+            page_failed(chat, event)
         elif isinstance(event, Left):
             conv = chat.conversations.get(event.channel)
             if conv is not None:
@@ -297,7 +300,7 @@ class EasyChatApp(App[None]):
             # Rooms catch up when they are joined again; private ones now.
             for conv in self.chat.conversations.ordered():
                 if conv.kind is ConversationKind.PRIVATE:
-                    self._load_history(conv)
+                    load_history(self.session, self.connection, conv)
 
     def _line(self, chat: ChatScreen, line: Line) -> None:
         name = line.conversation
@@ -308,211 +311,24 @@ class EasyChatApp(App[None]):
             and chat.conversations.get(name) is None
         ):
             opened = chat.open_conversation(
-                name, ConversationKind.PRIVATE, self._history(name), focus=False
+                name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
             )
         conv = chat.add_line(line)
-        self._to_local_log(conv, line)
+        to_local_log(self.store, conv, line)
         if line.mention:
             self.bell()
         if opened is not None:
-            self._load_history(opened)
+            load_history(self.session, self.connection, opened)
 
-    def _to_local_log(self, conv: Conversation, line: Line) -> None:
-        """Writes a line to the local log (which ignores a msgid it already has)."""
-        if (
-            self.store is not None
-            and line.kind in _LOGGED
-            and conv.kind is not ConversationKind.SERVER
-        ):
-            self.store.append(
-                conv.name,
-                line.time,
-                line.kind.value,
-                line.sender,
-                line.text,
-                own=line.own,
-                msgid=line.msgid,
-            )
-
-    def _history(self, name: str) -> list[Line]:
-        if self.store is None:
-            return []
-        return [
-            Line(
-                name,
-                LineKind(entry.kind),
-                entry.sender,
-                entry.text,
-                entry.time,
-                entry.own,
-                msgid=entry.msgid,
-            )
-            for entry in self.store.recent(name, HISTORY_LINES)
-        ]
-
-    # -- the server's history ------------------------------------------------------
-
-    def _load_history(self, conv: Conversation) -> None:
-        """Asks the server for `conv`'s history, if it keeps any.
-
-        A conversation this run already has lines of from the server (a
-        rejoin, a reconnect) asks for what came after the newest of them;
-        otherwise for the latest page.
-        """
-        session, connection = self.session, self.connection
-        if session is None or connection is None or conv.kind is ConversationKind.SERVER:
-            return
-        newest = conv.newest_msgid() if conv.synced else None
-        if newest is not None:
-            connection.send(session.history_after(conv.name, newest, HISTORY_PAGE))
-        else:
-            connection.send(session.history_latest(conv.name, HISTORY_PAGE))
-
-    def on_chat_screen_earlier_wanted(self, message: ChatScreen.EarlierWanted) -> None:
-        chat, session, connection = self.chat, self.session, self.connection
-        if chat is None or session is None or connection is None:
-            return
-        conv = chat.conversations.get(message.conversation)
-        if conv is None or conv.paging is not Paging.IDLE or not session.supports_history:
-            return
-        oldest = conv.oldest_msgid()
-        request = (
-            session.history_before(conv.name, oldest, HISTORY_PAGE)
-            if oldest is not None
-            else session.history_latest(conv.name, HISTORY_PAGE)
-        )
-        if not request:
-            return
-        connection.send(request)
-        conv.paging = Paging.LOADING
-        chat.show_paging(conv, "top")
-
-    def _history_batch(self, chat: ChatScreen, event: HistoryBatch) -> None:
-        """Merges a page of the server's history into its conversation."""
-        conv = chat.conversations.get(event.target)
-        if conv is None:
-            return  # closed meanwhile
-        added = conv.merge(event.lines)
-        conv.synced = True
-        for line in added:
-            self._to_local_log(conv, line)
-        place: Literal["end", "keep"] = "end"
-        if conv.paging is Paging.LOADING and event.request in {"BEFORE", "LATEST"}:
-            conv.paging = Paging.IDLE if added else Paging.EXHAUSTED
-            place = "keep"
-        elif event.request == "AFTER" and added:
-            # Missed while away: unread, and perhaps more than one page of it.
-            if conv is not chat.conversations.current:
-                missed = [line for line in added if not line.own]
-                conv.unread += len(missed)
-                conv.mentioned = conv.mentioned or any(line.mention for line in missed)
-            self._load_history(conv)
-        if added or place == "keep":
-            chat.show_paging(conv, place)
-
-    def _history_failed(self, chat: ChatScreen, event: HistoryFailed) -> None:
-        """A refused page stops loading; scrolling to the top again retries."""
-        named = chat.conversations.get(event.target) if event.target else None
-        for conv in [named] if named is not None else chat.conversations.ordered():
-            if conv.paging is Paging.LOADING:
-                conv.paging = Paging.IDLE
-                chat.show_paging(conv, "keep")
-
-    # -- what the user typed -----------------------------------------------------
+    # -- what the user typed, and scrolling back ----------------------------------
 
     def on_chat_screen_typed(self, message: ChatScreen.Typed) -> None:
-        chat, session, connection = self.chat, self.session, self.connection
-        if chat is None:
-            return
-        intent = cmd.parse_input(message.text)
-        if isinstance(intent, cmd.Help):
-            for usage, description in cmd.COMMAND_HELP:
-                chat.show_info(f"{usage:<24} {description}")
-            return
-        if isinstance(intent, cmd.Invalid):
-            chat.show_info(intent.message, LineKind.ERROR)
-            return
-        if isinstance(intent, cmd.Quit):
-            self.leave(intent.reason)
-            return
-        if session is None or connection is None or not session.registered:
-            chat.show_info(
-                "Not connected: nothing was sent. Press Up to get your text back.", LineKind.ERROR
-            )
-            return
-        conv = chat.conversations.current
-        here = conv.name if conv.kind is not ConversationKind.SERVER else None
-        out: list[Message] = []
-        if isinstance(intent, (cmd.Say, cmd.Me)):
-            if here is None:
-                chat.show_info(
-                    "This is the server window: /join #room or /msg nick first.", LineKind.ERROR
-                )
-                return
-            if conv.kind is ConversationKind.ROOM and not conv.active:
-                chat.show_info(f"You are not in {here}: /join {here} first.", LineKind.ERROR)
-                return
-            messages, echo = session.say(here, intent.text, action=isinstance(intent, cmd.Me))
-            out += messages
-            self._handle_all(echo)
-        elif isinstance(intent, cmd.Join):
-            self._focus_next.add(session.fold(intent.room))
-            existing = chat.conversations.get(intent.room)
-            if existing is not None and existing.active:
-                chat.switch_to(existing)
-            params = (intent.room, intent.key) if intent.key else (intent.room,)
-            out.append(Message("JOIN", params))
-        elif isinstance(intent, cmd.Part):
-            room = intent.room or here
-            if room is None:
-                chat.show_info("Usage: /part [#room] [reason]", LineKind.ERROR)
-                return
-            if not session.is_channel(room):
-                chat.conversations.close(room)
-                chat.refresh_all()
-                return
-            out.append(Message("PART", (room, intent.reason) if intent.reason else (room,)))
-        elif isinstance(intent, cmd.Msg):
-            new = chat.conversations.get(intent.target) is None
-            target = chat.open_conversation(
-                intent.target,
-                ConversationKind.ROOM
-                if session.is_channel(intent.target)
-                else ConversationKind.PRIVATE,
-                self._history(intent.target),
-                focus=True,
-            )
-            if new:
-                self._load_history(target)
-            if intent.text:
-                messages, echo = session.say(target.name, intent.text)
-                out += messages
-                self._handle_all(echo)
-        elif isinstance(intent, cmd.Nick):
-            self.wanted_nick = intent.nick
-            out.append(Message("NICK", (intent.nick,)))
-        elif isinstance(intent, cmd.Topic):
-            if here is None or not session.is_channel(here):
-                chat.show_info("/topic works in a room.", LineKind.ERROR)
-                return
-            out.append(Message("TOPIC", (here,) if intent.text is None else (here, intent.text)))
-        elif isinstance(intent, cmd.Names):
-            if here is None or not session.is_channel(here):
-                chat.show_info("/names works in a room.", LineKind.ERROR)
-                return
-            members = session.members(here)
-            chat.show_info(
-                f"{len(members)} in {here}: " + " ".join(m.prefixes[:1] + m.nick for m in members)
-            )
-        elif isinstance(intent, cmd.Whois):
-            out.append(Message("WHOIS", (intent.nick,)))
-        elif isinstance(intent, cmd.Away):
-            out.append(Message("AWAY", (intent.message,) if intent.message else ()))
-        connection.send(out)
+        if self.chat is not None:
+            run_typed(self, self.chat, message.text)
 
-    def _handle_all(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self.handle(event)
+    def on_chat_screen_earlier_wanted(self, message: ChatScreen.EarlierWanted) -> None:
+        if self.chat is not None:
+            load_earlier(self.chat, self.session, self.connection, message.conversation)
 
     # -- leaving -------------------------------------------------------------------
 
@@ -558,28 +374,5 @@ class EasyChatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, ChatScreen):
-            return
-        yield SystemCommand(
-            "Next conversation",
-            "Switch to the next conversation (Ctrl+N)",
-            lambda: screen.action_step(1),
-        )
-        yield SystemCommand(
-            "Previous conversation",
-            "Switch to the previous conversation (Ctrl+P)",
-            lambda: screen.action_step(-1),
-        )
-        yield SystemCommand(
-            "Leave", "Disconnect and return to the login screen", lambda: self.leave(None)
-        )
-        for conv in screen.conversations.ordered():
-            yield SystemCommand(
-                f"Go to {conv.name}",
-                "Switch to this conversation",
-                lambda c=conv: screen.switch_to(c),
-            )
-        for usage, description in cmd.COMMAND_HELP:
-            yield SystemCommand(
-                usage, description, lambda u=usage: screen.prefill(u.split()[0] + " ")
-            )
+        if isinstance(screen, ChatScreen):
+            yield from palette_commands(self, screen)
