@@ -380,3 +380,24 @@ def test_a_failed_commit_raises_history_write_error_and_recovers(tmp_path: Path)
     store.commit()
     assert [r.message.params[1] for r in store.latest("#a", 10)] == ["kept"]
     store.close()
+
+
+def test_retention_prunes_old_history_from_the_core_timer() -> None:
+    """--history-days: the core's timer deletes records older than that, keeps newer ones."""
+    from easychat.chat.config import CoreConfig
+    from easychat.chat.core import ChatCore
+    from tests.chatcore_harness import FakeClock
+
+    clock = FakeClock()
+    store = SQLiteHistory(":memory:")
+    core = ChatCore(CoreConfig(history_days=1), clock=clock, history=store)
+    msg = Message("PRIVMSG", ("#a", "old"), "x!y@z")
+    msgid, time_ms = core.stamp()
+    core.record("#a", msg, msgid, time_ms)
+    core.end_turn()
+    clock.advance(2 * 86400)
+    msgid, time_ms = core.stamp()
+    core.record("#a", Message("PRIVMSG", ("#a", "new"), "x!y@z"), msgid, time_ms)
+    core.end_turn()
+    core.tick()
+    assert [r.message.params[1] for r in store.latest("#a", 10)] == ["new"]
