@@ -99,3 +99,24 @@ def test_main_exits_2_with_the_reason(capsys: pytest.CaptureFixture[str]) -> Non
         main(["serve", "--port", "nope"])
     assert exc.value.code == 2
     assert "--port: invalid value 'nope'" in capsys.readouterr().err
+
+
+def test_flag_and_repeated_options() -> None:
+    """A bare switch reads 1/0 from its variable; a repeated option collects a tuple."""
+    import argparse
+
+    from easychat.settings import Option, add_options, boolean
+
+    options = (
+        Option("tls-self-signed", boolean, False, "switch", flag=True),
+        Option("oper", str, (), "repeatable", repeat=True),
+    )
+    parser = argparse.ArgumentParser()
+    add_options(parser, options)
+    args = parser.parse_args(["--tls-self-signed", "--oper", "a:1", "--oper", "b:2"])
+    assert resolve(args, options, {}) == {"tls_self_signed": True, "oper": ("a:1", "b:2")}
+    args = parser.parse_args([])
+    env = {"EASYCHAT_TLS_SELF_SIGNED": "false", "EASYCHAT_OPER": "c:3,d:4"}
+    assert resolve(args, options, env) == {"tls_self_signed": False, "oper": ("c:3", "d:4")}
+    with pytest.raises(SettingsError, match="true or false"):
+        resolve(args, options, {"EASYCHAT_TLS_SELF_SIGNED": "maybe"})

@@ -20,6 +20,8 @@ from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.net.server import SENDQ_BYTES, Server
+from easychat.options_limits import LIMIT_OPTIONS
+from easychat.options_tls import TLS_OPTIONS
 from easychat.proto.names import casefold
 from easychat.settings import (
     Option,
@@ -36,7 +38,7 @@ from easychat.store.clientlog import default_log_dir
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
 
-SERVE_OPTIONS = (
+BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
     Option("port", port_number, 6667, "TCP port to listen on"),
     Option(
@@ -89,6 +91,8 @@ SERVE_OPTIONS = (
         "delete history older than this many days (0 keeps it for ever)",
     ),
 )
+
+SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS)
 
 
 JOIN_OPTIONS = (
@@ -224,6 +228,7 @@ def core_config(settings: dict[str, Any]) -> CoreConfig:
         ping_timeout=settings["ping_timeout"],
         replay_lines=settings["replay_lines"],
         history_days=settings["history_days"],
+        **{opt.dest: settings[opt.dest] for opt in LIMIT_OPTIONS},
     )
 
 

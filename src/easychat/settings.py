@@ -25,6 +25,8 @@ class Option:
     kind: Callable[[str], Any]
     default: Any
     help: str
+    flag: bool = False  # a bare `--name` switch; its variable takes 1/0, true/false
+    repeat: bool = False  # may be given several times; the value is a tuple
 
     @property
     def env(self) -> str:
@@ -47,13 +49,22 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> N
     )
     for opt in options:
         shown = "none" if opt.default is None else repr(opt.default)
-        parser.add_argument(
-            f"--{opt.name}",
-            dest=opt.dest,
-            default=None,
-            type=str,
-            help=f"{opt.help} (env: {opt.env}, default: {shown})",
-        )
+        text = f"{opt.help} (env: {opt.env}, default: {shown})"
+        if opt.flag:
+            parser.add_argument(
+                f"--{opt.name}",
+                dest=opt.dest,
+                default=None,
+                action="store_const",
+                const="1",
+                help=text,
+            )
+        elif opt.repeat:
+            parser.add_argument(
+                f"--{opt.name}", dest=opt.dest, default=None, action="append", type=str, help=text
+            )
+        else:
+            parser.add_argument(f"--{opt.name}", dest=opt.dest, default=None, type=str, help=text)
 
 
 def resolve(
@@ -79,6 +90,12 @@ def resolve(
             values[opt.dest] = opt.default
             continue
         try:
+            if opt.repeat:
+                items = raw.split(",") if isinstance(raw, str) else raw
+                values[opt.dest] = tuple(opt.kind(str(item)) for item in items if str(item))
+                continue
+            if opt.flag and isinstance(raw, bool):
+                raw = "1" if raw else "0"
             values[opt.dest] = opt.kind(raw) if isinstance(raw, str) else _check_type(opt, raw)
         except (ValueError, TypeError) as exc:
             raise SettingsError(f"{origin}: invalid value {raw!r} ({exc})") from None
@@ -151,3 +168,13 @@ def non_negative_float(text: str) -> float:
     if not value >= 0:
         raise ValueError("must be 0 or more")
     return value
+
+
+def boolean(text: str) -> bool:
+    """`1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`."""
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
