@@ -20,6 +20,7 @@ from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.net.server import SENDQ_BYTES, Server
+from easychat.options_access import ACCESS_OPTIONS
 from easychat.options_limits import LIMIT_OPTIONS
 from easychat.options_tls import TLS_OPTIONS
 from easychat.proto.names import casefold
@@ -92,7 +93,7 @@ BASE_SERVE_OPTIONS = (
     ),
 )
 
-SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS)
+SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS, *ACCESS_OPTIONS)
 
 
 JOIN_OPTIONS = (
@@ -229,6 +230,7 @@ def core_config(settings: dict[str, Any]) -> CoreConfig:
         replay_lines=settings["replay_lines"],
         history_days=settings["history_days"],
         **{opt.dest: settings[opt.dest] for opt in LIMIT_OPTIONS},
+        **{opt.dest: settings[opt.dest] for opt in ACCESS_OPTIONS},
     )
 
 

@@ -67,3 +67,7 @@ class CoreConfig:
     history_page: int = HISTORY_PAGE
     replay_lines: int = REPLAY_LINES
     history_days: float = 0.0  # 0 keeps history for ever
+    # Server password every client must send with PASS; None lets anyone in.
+    password: str | None = None
+    # Server operators: (name, scrypt hash) pairs from --oper.
+    oper: tuple[tuple[str, str], ...] = ()

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from easychat import __version__
+from easychat.chat import accounts
 from easychat.chat import config as limits
 from easychat.chat.channels import join_channel
 from easychat.chat.errors import IRCError
@@ -134,9 +135,14 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def handle_pass(core: ChatCore, client: Client, msg: Message) -> None:
-    """PASS: accepted and ignored; this server has no password yet."""
+    """PASS <password>: kept, and checked when registration completes.
+
+    "If the client sends a PASS command after registration, the server
+    MUST reject it with ERR_ALREADYREGISTERED." The last PASS sent counts.
+    """
     if client.registered:
         raise IRCError(n.ERR_ALREADYREGISTERED, "You may not reregister")
+    client.password = msg.params[0]
 
 
 def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
@@ -206,6 +212,8 @@ def handle_quit(core: ChatCore, client: Client, msg: Message) -> None:
 def try_register(core: ChatCore, client: Client) -> None:
     """Completes registration once NICK and USER are in and CAP is done."""
     if client.registered or client.cap_negotiating or client.nick is None or client.user is None:
+        return
+    if not accounts.admit(core, client):
         return
     client.registered = True
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)

@@ -27,6 +27,7 @@ class Client:
     last_seen: float = 0.0
     last_spoke: float = 0.0
     ping_sent: float | None = None
+    password: str | None = None  # what PASS gave, checked when registration completes
 
     @property
     def prefix(self) -> str:
