@@ -29,6 +29,19 @@ def _valid_command(command: str) -> bool:
     return command.isascii() and (command.isalpha() or (command.isdigit() and len(command) == 3))
 
 
+def _wire_len(text: str) -> int:
+    """The bytes `text` takes in UTF-8; never raises.
+
+    Bytes a decoder kept with `surrogateescape` count as the one byte each
+    they were. Any other lone surrogate (a str no decoder of ours produces,
+    but a caller may pass) counts as the three bytes `surrogatepass` gives.
+    """
+    try:
+        return len(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return len(text.encode("utf-8", "surrogatepass"))
+
+
 def escape_tag_value(value: str) -> str:
     """Escapes a tag value per IRCv3 message-tags."""
     return "".join(_TAG_ESCAPES.get(ch, ch) for ch in value)
@@ -107,7 +120,7 @@ def parse(line: str, *, strict: bool = True) -> Message:
     if rest.startswith("@"):
         tag_part, _, rest = rest[1:].partition(" ")
         # The limit counts the leading '@' and the trailing space.
-        if strict and len(tag_part.encode("utf-8", "surrogateescape")) + 2 > MAX_TAGS_BYTES:
+        if strict and _wire_len(tag_part) + 2 > MAX_TAGS_BYTES:
             raise LineTooLongError("Input line was too long")
         for item in tag_part.split(";"):
             if not item:
@@ -115,7 +128,7 @@ def parse(line: str, *, strict: bool = True) -> Message:
             key, _, value = item.partition("=")
             tags[key] = unescape_tag_value(value)
     rest = rest.lstrip(" ")
-    if strict and len(rest.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES - 2:
+    if strict and _wire_len(rest) > MAX_LINE_BYTES - 2:
         raise LineTooLongError("Input line was too long")
     source: str | None = None
     if rest.startswith(":"):
