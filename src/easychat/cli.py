@@ -35,6 +35,7 @@ from easychat.settings import (
     positive_int,
     resolve,
 )
+from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
@@ -248,6 +249,14 @@ def open_history(settings: dict[str, Any]) -> SQLiteHistory:
         raise SettingsError(f"--db: cannot open history {path}: {exc}") from None
 
 
+def open_accounts(history: SQLiteHistory) -> SQLiteAccounts:
+    """The accounts, kept in the history file on the history's connection."""
+    try:
+        return SQLiteAccounts(history.db)
+    except (sqlite3.Error, AccountsVersionError) as exc:
+        raise SettingsError(f"--db: cannot open accounts in {history.path}: {exc}") from None
+
+
 def setup_logging(level: str) -> None:
     """Timestamped log lines: rich on a terminal, plain text otherwise."""
     numeric = logging.getLevelName(level.upper())
@@ -272,7 +281,7 @@ def serve(settings: dict[str, Any]) -> int:
     setup_logging(settings["log_level"])
     log = logging.getLogger("easychat.server")
     history = open_history(settings)
-    core = ChatCore(core_config(settings), history=history)
+    core = ChatCore(core_config(settings), history=history, accounts=open_accounts(history))
     server = Server(core, settings["host"], settings["port"], settings["sendq"])
     try:
         host, port = server.listen()

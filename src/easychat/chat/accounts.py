@@ -1,18 +1,74 @@
-"""Provides access checks at registration: the server password (PASS), for now."""
+"""Provides accounts: the AccountStore interface, SASL PLAIN, REGISTER, nick ownership, PASS."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
 
+from easychat.chat.errors import IRCError
+from easychat.chat.passwords import hash_password, verify_password
 from easychat.proto import numerics as n
+from easychat.proto.message import Message
+from easychat.proto.names import casefold, valid_nick
 
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
     from easychat.chat.state import Client
 
 log = logging.getLogger("easychat.access")
+
+# Capabilities offered when the server has an account store.
+ACCOUNT_CAPS: dict[str, str] = {
+    "sasl": "PLAIN",
+    # before-connect: REGISTER works before NICK/USER complete registration.
+    "draft/account-registration": "before-connect",
+    "account-tag": "",
+    "account-notify": "",
+    "extended-join": "",
+}
+
+# sasl-3.1: "The response is encoded in Base64 (RFC 4648), then split to
+# 400-byte chunks". A PLAIN response (two names of NICKLEN and a password)
+# fits in one; four chunks leave room for long passwords and stop a client
+# from growing its buffer for ever.
+SASL_CHUNK = 400
+SASL_MAX_BYTES = 4 * SASL_CHUNK
+
+# Shortest password REGISTER accepts (NIST SP 800-63B's minimum).
+MIN_PASSWORD_LEN = 8
+# Longest password accepted (scrypt hashes anything, but a line is 512 bytes).
+MAX_PASSWORD_LEN = 300
+
+# Compared against when an account does not exist, so a login attempt for a
+# missing account costs the same scrypt time as a wrong password.
+_DUMMY_HASH = hash_password("not a real password")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered account; its name is also the nick it owns."""
+
+    name: str
+    password_hash: str
+    email: str | None
+    created_ms: int
+
+
+class AccountStore(Protocol):
+    """Where accounts live (store/accounts.py keeps them in SQLite)."""
+
+    def get(self, name: str) -> Account | None:
+        """The account called `name` (compared casefolded), if any."""
+
+    def create(self, account: Account) -> bool:
+        """Stores a new account; False when the name is taken."""
+
+
+# -- the server password ----------------------------------------------------
 
 
 def password_matches(expected: str, given: str | None) -> bool:
@@ -33,7 +89,7 @@ def admit(core: ChatCore, client: Client) -> bool:
 
     Returns:
         True when registration may go on; False when the client was refused
-        (and is being closed).
+        (closed, or told to pick another nick).
     """
     expected = core.config.password
     if expected is not None and not password_matches(expected, client.password):
@@ -43,4 +99,220 @@ def admit(core: ChatCore, client: Client) -> bool:
         core.reply(client, n.ERR_PASSWDMISMATCH, "Password incorrect")
         core.quit(client, "Bad password", tell_client=True)
         return False
+    if client.sasl_mech is not None:
+        # sasl-3.1: "If the client completes registration ... while the SASL
+        # authentication is still in progress, the server SHOULD abort it and
+        # send a 906 numeric, then register the client without authentication."
+        client.sasl_mech = None
+        client.sasl_buffer = ""
+        core.reply(client, n.ERR_SASLABORTED, "SASL authentication aborted")
+    assert client.nick is not None
+    if nick_owner(core, client, client.nick) is not None:
+        core.reply(
+            client, n.ERR_NICKNAMEINUSE, client.nick, "Nickname is reserved by a different account"
+        )
+        core.nicks.pop(casefold(client.nick), None)
+        client.nick = None
+        return False
     return True
+
+
+# -- nick ownership -----------------------------------------------------------
+
+
+def nick_owner(core: ChatCore, client: Client, nick: str) -> str | None:
+    """The account that owns `nick` when it is not `client`'s own, else None.
+
+    As ergo's default `nick-reservation: method: strict`: a registered nick is
+    refused (433) to everyone but its owner, who must log in first.
+    """
+    if core.accounts is None:
+        return None
+    account = core.accounts.get(casefold(nick))
+    if account is None:
+        return None
+    if client.account is not None and casefold(client.account) == casefold(account.name):
+        return None
+    return account.name
+
+
+def check_nick(core: ChatCore, client: Client, nick: str) -> None:
+    """Refuses a registered client's NICK change to a nick someone else owns."""
+    if client.registered and nick_owner(core, client, nick) is not None:
+        raise IRCError(n.ERR_NICKNAMEINUSE, nick, "Nickname is reserved by a different account")
+
+
+# -- logging in ------------------------------------------------------------------
+
+
+def login(core: ChatCore, client: Client, account: str) -> None:
+    """Marks `client` as logged in: 900, and ACCOUNT to account-notify peers."""
+    client.account = account
+    mask = f"{client.name}!{client.user or '*'}@{client.host}"
+    core.reply(client, n.RPL_LOGGEDIN, mask, account, f"You are now logged in as {account}")
+    log.info("%s from %s logged in as %s", client.name, client.host, account)
+    if client.registered:
+        peers = [c for c in (client, *core.neighbours(client)) if "account-notify" in c.caps]
+        core.send_many(peers, Message("ACCOUNT", (account,), client.prefix))
+
+
+def _login_keys(client: Client, name: str) -> tuple[str, ...]:
+    return (f"ip:{client.host}", f"account:{casefold(name)}")
+
+
+def check_login(core: ChatCore, client: Client, name: str, password: str) -> Account | None:
+    """The account when `password` is right, else None; counts and throttles failures.
+
+    Raises:
+        IRCError: 904 when this IP or account failed too often lately.
+    """
+    assert core.accounts is not None
+    now = core.clock()
+    keys = _login_keys(client, name)
+    wait = core.access.wait(keys, now)
+    if wait > 0:
+        log.warning("login as %s from %s throttled for %.0f s", name, client.host, wait)
+        raise IRCError(n.ERR_SASLFAIL, f"Too many failed logins, try again in {int(wait) + 1} s")
+    account = core.accounts.get(casefold(name))
+    stored = account.password_hash if account is not None else _DUMMY_HASH
+    if verify_password(password, stored) and account is not None:
+        core.access.succeeded(keys)
+        return account
+    core.access.failed(keys, now)
+    log.warning("failed login as %s from %s", name, client.host)
+    return None
+
+
+# -- SASL -------------------------------------------------------------------------
+
+
+def handle_authenticate(core: ChatCore, client: Client, msg: Message) -> None:
+    """AUTHENTICATE <mechanism> | <base64 chunk> | + | * (IRCv3 sasl-3.1, PLAIN).
+
+    "If the client attempts to issue the AUTHENTICATE command after already
+    authenticating successfully, the server MUST reject it with a 907 numeric."
+    "The client can abort an authentication by sending an asterisk as the
+    data. The server will send a 906 numeric."
+    """
+    data = msg.params[0]
+    if client.account is not None:
+        raise IRCError(n.ERR_SASLALREADY, "You have already authenticated using SASL")
+    if data == "*":
+        client.sasl_mech = None
+        client.sasl_buffer = ""
+        raise IRCError(n.ERR_SASLABORTED, "SASL authentication aborted")
+    if core.accounts is None:
+        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
+    if client.sasl_mech is None:
+        if data.upper() != "PLAIN":
+            core.reply(client, n.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms")
+            raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
+        client.sasl_mech = "PLAIN"
+        client.sasl_buffer = ""
+        core.send(client, Message("AUTHENTICATE", ("+",)))
+        return
+    if len(data) > SASL_CHUNK or len(client.sasl_buffer) + len(data) > SASL_MAX_BYTES:
+        client.sasl_mech = None
+        client.sasl_buffer = ""
+        raise IRCError(n.ERR_SASLTOOLONG, "SASL message too long")
+    if data != "+":
+        client.sasl_buffer += data
+    if len(data) == SASL_CHUNK:
+        return  # "If the last chunk was exactly 400 bytes long, it must also be followed by +"
+    payload = client.sasl_buffer
+    client.sasl_mech = None
+    client.sasl_buffer = ""
+    _plain(core, client, payload)
+
+
+def _plain(core: ChatCore, client: Client, payload: str) -> None:
+    """RFC 4616 PLAIN: `authzid NUL authcid NUL passwd`, base64-encoded."""
+    try:
+        raw = base64.b64decode(payload, validate=True)
+        authzid, authcid, password = (part.decode("utf-8") for part in raw.split(b"\0"))
+    except (binascii.Error, ValueError):
+        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed") from None
+    if authzid and casefold(authzid) != casefold(authcid):
+        # Logging in as someone else (authorization identity) is not offered.
+        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
+    account = check_login(core, client, authcid, password)
+    if account is None:
+        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
+    login(core, client, account.name)
+    core.reply(client, n.RPL_SASLSUCCESS, "SASL authentication successful")
+
+
+# -- REGISTER (draft/account-registration) ----------------------------------------
+
+
+def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
+    """REGISTER <account> {<email> | *} <password> (IRCv3 draft/account-registration).
+
+    "If the account name is *, then the server MUST use the current nick of
+    the client as the account name." On success the server sends
+    `REGISTER SUCCESS <account> :<message>` and logs the client in (900).
+    """
+    name, email, password = msg.params[:3]
+    if core.accounts is None:
+        return _register_fail(core, client, "TEMPORARILY_UNAVAILABLE", name, "No accounts here")
+    if client.account is not None:
+        return _register_fail(
+            core, client, "ALREADY_AUTHENTICATED", client.account, "You are already logged in"
+        )
+    if client.nick is None:
+        return _register_fail(core, client, "NEED_NICK", name, "Send NICK first")
+    if name == "*":
+        name = client.nick
+    if not valid_nick(name, core.config.nicklen):
+        return _register_fail(core, client, "BAD_ACCOUNT_NAME", name, "Invalid account name")
+    if casefold(name) != casefold(client.nick):
+        return _register_fail(
+            core, client, "ACCOUNT_NAME_MUST_BE_NICK", name, "The account name must be your nick"
+        )
+    if email != "*" and ("@" not in email.strip("@") or len(email) > 254):
+        return _register_fail(core, client, "INVALID_EMAIL", name, "Invalid email address")
+    if len(password) < MIN_PASSWORD_LEN:
+        return _register_fail(
+            core, client, "WEAK_PASSWORD", name, f"Use at least {MIN_PASSWORD_LEN} characters"
+        )
+    if len(password) > MAX_PASSWORD_LEN:
+        return _register_fail(core, client, "UNACCEPTABLE_PASSWORD", name, "Password too long")
+    _, time_ms = core.stamp()
+    account = Account(name, hash_password(password), None if email == "*" else email, time_ms)
+    if core.accounts.get(casefold(name)) is not None or not core.accounts.create(account):
+        return _register_fail(core, client, "ACCOUNT_EXISTS", name, "Account already exists")
+    log.info("account %s registered from %s", name, client.host)
+    server = core.config.server_name
+    core.send(client, Message("REGISTER", ("SUCCESS", name, "Account created"), server))
+    login(core, client, name)
+
+
+def _register_fail(core: ChatCore, client: Client, code: str, account: str, text: str) -> None:
+    shown = account if valid_nick(account, core.config.nicklen) else "*"
+    core.send(client, Message("FAIL", ("REGISTER", code, shown, text), core.config.server_name))
+
+
+# -- what others see: account-tag, extended-join ------------------------------------
+
+
+def source_account(core: ChatCore, msg: Message) -> str | None:
+    """The account of the client a relayed message comes from, if it is logged in."""
+    sender = _sender(core, msg)
+    return sender.account if sender is not None else None
+
+
+def _sender(core: ChatCore, msg: Message) -> Client | None:
+    if msg.source is None or "!" not in msg.source:
+        return None
+    sender = core.find_client(msg.source.split("!", 1)[0])
+    return sender if sender is not None and sender.prefix == msg.source else None
+
+
+def extended_join(core: ChatCore, msg: Message) -> Message:
+    """A JOIN as extended-join clients see it: `JOIN <room> <account>|* :<realname>`."""
+    if msg.command != "JOIN" or len(msg.params) != 1:
+        return msg
+    sender = _sender(core, msg)
+    if sender is None:
+        return msg
+    return replace(msg, params=(msg.params[0], sender.account or "*", sender.realname))

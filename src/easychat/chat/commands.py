@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from easychat.chat import channels, chathistory, messaging, modes, queries, registration
+from easychat.chat import (
+    accounts,
+    channels,
+    chathistory,
+    messaging,
+    modes,
+    queries,
+    registration,
+)
 from easychat.chat.actions import Command
 
 COMMANDS: dict[str, Command] = {
@@ -14,6 +22,8 @@ COMMANDS: dict[str, Command] = {
     "PING": Command(registration.handle_ping, 1, before_registration=True),
     "PONG": Command(registration.handle_pong, 0, before_registration=True),
     "QUIT": Command(registration.handle_quit, 0, before_registration=True),
+    "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
+    "REGISTER": Command(accounts.handle_register, 3, before_registration=True),
     # Rooms.
     "JOIN": Command(channels.handle_join, 1),
     "PART": Command(channels.handle_part, 1),

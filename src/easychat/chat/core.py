@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from easychat.chat.access import Access
+from easychat.chat.accounts import AccountStore, extended_join, source_account
 from easychat.chat.actions import Action, Close, Command, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
@@ -43,6 +45,7 @@ class ChatCore:
         config: CoreConfig,
         clock: Callable[[], float] = time.time,
         history: HistoryStore | None = None,
+        accounts: AccountStore | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -54,6 +57,8 @@ class ChatCore:
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
+        self.accounts = accounts
+        self.access = Access()  # failed-login throttles, K-lines
         # Times never go backwards, so history ids and times agree.
         self._last_ms = history.last_time_ms() if history is not None else 0
         self._batches = 0
@@ -215,13 +220,21 @@ class ChatCore:
         `server-time` gets the `time` tag; `message-tags` gets the rest
         (msgid, client-only tags, batch). Recipients with the same
         capabilities share one Send, so the line is encoded once per group.
+        `account-tag` adds the sender's `account`; `extended-join` gets
+        JOIN with the account and real name.
         """
-        groups: dict[tuple[bool, bool], list[int]] = {}
+        groups: dict[tuple[bool, bool, bool, bool], list[int]] = {}
         for client in clients:
             caps = client.caps
-            key = ("server-time" in caps, "message-tags" in caps)
+            key = (
+                "server-time" in caps,
+                "message-tags" in caps,
+                "account-tag" in caps,
+                "extended-join" in caps,
+            )
             groups.setdefault(key, []).append(client.id)
-        for (with_time, with_tags), ids in groups.items():
+        account = source_account(self, msg) if self.accounts is not None else None
+        for (with_time, with_tags, with_account, extended), ids in groups.items():
             if with_tags:
                 chosen = tags if with_time else {k: v for k, v in tags.items() if k != "time"}
             elif with_time and "time" in tags:
@@ -230,7 +243,10 @@ class ChatCore:
                     chosen["batch"] = tags["batch"]
             else:
                 chosen = {"batch": tags["batch"]} if "batch" in tags else {}
-            self._out.append(Send(tuple(ids), replace(msg, tags=chosen) if chosen else msg))
+            if with_account and account is not None:
+                chosen = {**chosen, "account": account}
+            out = extended_join(self, msg) if extended else msg
+            self._out.append(Send(tuple(ids), replace(out, tags=chosen) if chosen else out))
 
     def record(
         self, key: str, msg: Message, msgid: str, time_ms: int, tags: dict[str, str] | None = None

@@ -40,9 +40,12 @@ HISTORY_CAPS: dict[str, str] = {
 
 def offered_caps(core: ChatCore) -> dict[str, str]:
     """The capabilities this server offers."""
-    if core.history is None:
-        return SUPPORTED_CAPS
-    return {**SUPPORTED_CAPS, **HISTORY_CAPS}
+    caps = dict(SUPPORTED_CAPS)
+    if core.history is not None:
+        caps.update(HISTORY_CAPS)
+    if core.accounts is not None:
+        caps.update(accounts.ACCOUNT_CAPS)
+    return caps
 
 
 # Bytes of a QUIT reason kept: like TOPICLEN, 390 leaves room for "Quit: " and
@@ -161,6 +164,7 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
     holder = core.nicks.get(folded)
     if holder is not None and holder is not client:
         raise IRCError(n.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+    accounts.check_nick(core, client, new)
     if new == client.nick:
         return
     old_prefix = client.prefix

@@ -28,6 +28,9 @@ class Client:
     last_spoke: float = 0.0
     ping_sent: float | None = None
     password: str | None = None  # what PASS gave, checked when registration completes
+    account: str | None = None  # the account logged in to (SASL or REGISTER)
+    sasl_mech: str | None = None  # the SASL mechanism under way
+    sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
 
     @property
     def prefix(self) -> str:

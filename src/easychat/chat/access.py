@@ -1,0 +1,65 @@
+"""Provides the core's access state: failed-login throttles and K-lines (bans)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# Failed logins (SASL, OPER) allowed per IP address and per account within
+# LOGIN_WINDOW seconds; the next attempt is refused until the oldest failure
+# ages out. ergo's default login-throttling: 3 attempts a minute. A person
+# mistyping a password gets three tries; a guesser gets three a minute.
+LOGIN_ATTEMPTS = 3
+LOGIN_WINDOW = 60.0
+# Keys (IPs, accounts) tracked at once; past it, expired keys are dropped,
+# so guessing random account names cannot grow the table without bound.
+MAX_THROTTLE_KEYS = 10_000
+
+
+@dataclass(slots=True)
+class Kline:
+    """A server ban: connections whose `nick!user@host` or IP match are refused."""
+
+    mask: str
+    reason: str
+    setter: str
+    expires: float | None  # None: until UNKLINE
+
+
+@dataclass(slots=True)
+class Access:
+    """Failed-login counters and K-lines, kept in memory by the chat core."""
+
+    failures: dict[str, list[float]] = field(default_factory=dict)
+    klines: dict[str, Kline] = field(default_factory=dict)
+
+    def wait(self, keys: Iterable[str], now: float) -> float:
+        """Seconds until another login may be tried for every key (0: now)."""
+        longest = 0.0
+        for key in keys:
+            recent = self._recent(key, now)
+            if len(recent) >= LOGIN_ATTEMPTS:
+                longest = max(longest, recent[0] + LOGIN_WINDOW - now)
+        return longest
+
+    def failed(self, keys: Iterable[str], now: float) -> None:
+        """Counts one failed login against each key."""
+        if len(self.failures) >= MAX_THROTTLE_KEYS:
+            for key in list(self.failures):
+                self._recent(key, now)
+        for key in keys:
+            if key in self.failures or len(self.failures) < MAX_THROTTLE_KEYS:
+                self.failures.setdefault(key, []).append(now)
+
+    def succeeded(self, keys: Iterable[str]) -> None:
+        """Forgets the failures of each key after a good login."""
+        for key in keys:
+            self.failures.pop(key, None)
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        times = [t for t in self.failures.get(key, ()) if now - t < LOGIN_WINDOW]
+        if times:
+            self.failures[key] = times
+        else:
+            self.failures.pop(key, None)
+        return times

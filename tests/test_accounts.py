@@ -1,0 +1,188 @@
+"""Accounts: REGISTER (draft/account-registration), nick ownership, account caps, SQLite store."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from easychat.chat.accounts import Account
+from easychat.chat.passwords import hash_password, verify_password
+from easychat.proto import numerics as n
+from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
+from easychat.store.history import SQLiteHistory
+from tests.chatcore_harness import CoreDriver, commands, only
+from tests.ircclient import RunningServer
+from tests.test_sasl import MemoryAccounts
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def drv() -> CoreDriver:
+    driver = CoreDriver()
+    driver.core.accounts = MemoryAccounts()
+    return driver
+
+
+def test_register_creates_and_logs_in(drv: CoreDriver) -> None:
+    """ "If the account name is *, then the server MUST use the current nick";
+    success is `REGISTER SUCCESS <account> <message>`, and the client is logged in."""
+    conn = drv.register("alice")
+    reply = drv.send(conn, f"REGISTER * alice@example.org :{PASSWORD}")
+    assert [m.command for m in reply] == ["REGISTER", n.RPL_LOGGEDIN]
+    assert reply[0].params[:2] == ("SUCCESS", "alice")
+    stored = drv.core.accounts.get("ALICE")  # type: ignore[union-attr]
+    assert stored is not None
+    assert stored.email == "alice@example.org"
+    assert stored.password_hash != PASSWORD
+    assert verify_password(PASSWORD, stored.password_hash)
+    assert drv.core.clients[conn].account == "alice"
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (f"REGISTER bob * :{PASSWORD}", "ACCOUNT_NAME_MUST_BE_NICK"),
+        ("REGISTER * * short", "WEAK_PASSWORD"),
+        (f"REGISTER * not-an-email :{PASSWORD}", "INVALID_EMAIL"),
+        (f"REGISTER #bad * :{PASSWORD}", "BAD_ACCOUNT_NAME"),
+    ],
+)
+def test_register_failures_are_standard_replies(drv: CoreDriver, line: str, code: str) -> None:
+    conn = drv.register("alice")
+    fail = only(drv.send(conn, line), "FAIL")
+    assert fail.params[:2] == ("REGISTER", code)
+    assert drv.core.clients[conn].account is None
+
+
+def test_register_twice_is_account_exists_or_already_authenticated(drv: CoreDriver) -> None:
+    conn = drv.register("alice")
+    drv.send(conn, f"REGISTER * * :{PASSWORD}")
+    fail = only(drv.send(conn, f"REGISTER * * :{PASSWORD}"), "FAIL")
+    assert fail.params[1] == "ALREADY_AUTHENTICATED"
+    drv.send(conn, "QUIT")
+    other = drv.open()
+    drv.send(other, "NICK alice")  # before registration completes: not refused yet
+    assert only(drv.send(other, f"REGISTER * * :{PASSWORD}"), "FAIL").params[1] == (
+        "ACCOUNT_EXISTS"
+    )
+
+
+def test_register_before_connect_then_nick_is_owned(drv: CoreDriver) -> None:
+    conn = drv.open()
+    drv.send(conn, "NICK alice")
+    reply = drv.send(conn, f"REGISTER * * :{PASSWORD}")
+    assert reply[0].command == "REGISTER"
+    assert n.RPL_WELCOME in commands(drv.send(conn, "USER a 0 * :A"))
+
+
+def test_registered_nick_is_refused_to_others(drv: CoreDriver) -> None:
+    """ergo's default (nick-reservation: strict): 433, the nick stays with its owner."""
+    owner = drv.register("alice")
+    drv.send(owner, f"REGISTER * * :{PASSWORD}")
+    drv.send(owner, "NICK alice_away")
+    other = drv.register("bob")
+    reply = drv.send(other, "NICK alice")
+    assert commands(reply) == [n.ERR_NICKNAMEINUSE]
+    assert "reserved" in reply[0].params[-1]
+    # The owner may take it back.
+    assert commands(drv.send(owner, "NICK alice"))[0] == "NICK"
+
+
+def test_account_notify_account_tag_extended_join(drv: CoreDriver) -> None:
+    watcher = drv.open()
+    drv.send(watcher, "CAP REQ :account-notify account-tag extended-join")
+    drv.send(watcher, "NICK w")
+    drv.send(watcher, "USER w 0 * :Watcher")
+    drv.send(watcher, "CAP END")
+    alice = drv.register("alice")
+    drv.take(watcher)
+    drv.send(alice, f"REGISTER * * :{PASSWORD}")
+    notify = only(drv.take(watcher), "ACCOUNT")
+    assert notify.params == ("alice",)
+    assert notify.source == "alice!alice@127.0.0.1"
+    drv.send(alice, "PRIVMSG #lobby :hi")
+    assert only(drv.take(watcher), "PRIVMSG").tags.get("account") == "alice"
+    drv.send(alice, "JOIN #x")
+    drv.send(watcher, "JOIN #x")
+    drv.take(watcher)
+    drv.send(alice, "PART #x")
+    drv.send(alice, "JOIN #x")
+    join = only(drv.take(watcher), "JOIN")
+    assert join.params == ("#x", "alice", "alice Test")
+    plain_client = drv.register("carol", "#x")
+    drv.send(alice, "PRIVMSG #x :hello")
+    assert "account" not in only(drv.take(plain_client), "PRIVMSG").tags
+
+
+# -- the SQLite store ---------------------------------------------------------
+
+
+def test_sqlite_store_round_trip_and_unique_names(tmp_path: Path) -> None:
+    store = SQLiteAccounts.open(tmp_path / "db.sqlite3")
+    assert store.create(Account("Alice", "scrypt$x", None, 5))
+    assert not store.create(Account("ALICE", "scrypt$y", None, 6))
+    store.close()
+    again = SQLiteAccounts.open(tmp_path / "db.sqlite3")
+    assert again.get("alice") == Account("Alice", "scrypt$x", None, 5)
+    assert again.get("bob") is None
+
+
+def test_shares_the_history_file_and_connection(tmp_path: Path) -> None:
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
+    store = SQLiteAccounts(history.db)
+    assert store.create(Account("alice", hash_password(PASSWORD), None, 1))
+    history.close()
+    assert SQLiteAccounts.open(tmp_path / "h.sqlite3").get("alice") is not None
+    # The history schema (user_version) is untouched by the accounts schema.
+    assert SQLiteHistory(tmp_path / "h.sqlite3").db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_newer_accounts_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    SQLiteAccounts.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE accounts_schema SET version = 99")
+    db.commit()
+    db.close()
+    with pytest.raises(AccountsVersionError):
+        SQLiteAccounts.open(path)
+
+
+def test_malformed_hashes_never_match() -> None:
+    assert not verify_password("x", "scrypt$bad")
+    assert not verify_password("x", "md5$1$2$3$4$5")
+    assert not verify_password("x", "scrypt$99999999999$8$1$AA==$AA==")
+    first, second = hash_password("x"), hash_password("x")
+    assert first != second  # a random salt per password
+
+
+def test_register_and_sasl_over_a_socket(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    server = make_server()
+    server.core.accounts = SQLiteAccounts.open(tmp_path / "acc.sqlite3")
+    first = server.client()
+    first.register("alice")
+    first.send(f"REGISTER * * :{PASSWORD}")
+    assert first.expect("REGISTER").params[0] == "SUCCESS"
+    first.send("QUIT")
+    first.expect_closed()
+    second = server.client()
+    second.send("CAP LS 302")
+    second.send("CAP REQ sasl")
+    second.send("NICK alice")
+    second.send("USER alice 0 * :Alice")
+    second.expect("CAP", where=lambda m: m.params[1] == "ACK")
+    second.send("AUTHENTICATE PLAIN")
+    second.expect("AUTHENTICATE")
+    token = base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode()
+    second.send(f"AUTHENTICATE {token}")
+    second.expect(n.RPL_SASLSUCCESS)
+    second.send("CAP END")
+    second.expect(n.RPL_WELCOME)
+    second.close()
