@@ -145,6 +145,8 @@ def easychat_server(db: str, scenario: Scenario) -> Iterator[tuple[subprocess.Po
         *(sys.executable, "-m", "easychat", "serve", "--host", HOST, "--port", str(port)),
         *("--db", db, "--replay-lines", "0", "--sendq", str(scenario.sendq)),
         *("--log-level", scenario.log_level, "--max-clients", str(scenario.clients + 8)),
+        # Every client connects from this one address and sends flat out.
+        *("--flood-rate", "0", "--max-clients-per-ip", "0", "--connects-per-ip", "0"),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from easychat.proto.message import Message, parse
 from tests.ircclient import TIMEOUT, IRCClient
+from tests.nolimits import NO_ABUSE_FLAGS
 
 # The capabilities a history-aware client asks for.
 HISTORY_CAPS = ("message-tags", "server-time", "echo-message", "batch", "draft/chathistory")
@@ -31,7 +32,10 @@ def clean_env() -> dict[str, str]:
 
 
 class ServerProcess:
-    """`easychat serve` on 127.0.0.1, port 0, in a subprocess.
+    """`easychat serve` on 127.0.0.1, port 0, in a subprocess, abuse limits off.
+
+    Tests that want flood control or the per-IP limits pass their flags in
+    `extra`: given later, they win.
 
     A thread reads its output line by line, so the process never blocks on a
     full pipe and tests can wait for a log line with a timeout.
@@ -41,7 +45,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1", "--port", "0"),
-                *("--db", str(db), *extra),
+                *("--db", str(db), *NO_ABUSE_FLAGS, *extra),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

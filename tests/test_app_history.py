@@ -27,6 +27,7 @@ from tests.apphelpers import (
     wait_for,
 )
 from tests.ircclient import RunningServer
+from tests.nolimits import unlimited
 
 # Messages Doe leaves in #lobby before John comes: two and a half pages.
 EARLIER = 2 * HISTORY_PAGE + HISTORY_PAGE // 2
@@ -43,7 +44,8 @@ def history_servers(
     def start(port: int = 0) -> RunningServer:
         store = SQLiteHistory(tmp_path / "history.sqlite3")
         stores.append(store)
-        server = make_server(port=port, history=store)
+        # Peers fill the history as fast as they can: no flood control.
+        server = make_server(unlimited(), port=port, history=store)
         servers.append(server)
         return server
 

@@ -18,6 +18,7 @@ from easychat.proto.message import Message
 from easychat.proto.servertime import parse_time
 from easychat.store.history import SQLiteHistory
 from tests.ircclient import IRCClient, RunningServer
+from tests.nolimits import unlimited
 
 HISTORY_CAPS = "batch server-time message-tags echo-message draft/chathistory"
 EVER = "timestamp=2000-01-01T00:00:00.000Z"
@@ -32,7 +33,10 @@ def history_server(make_server: Start, tmp_path: Path) -> Callable[..., RunningS
     """Starts a server keeping history in tmp_path/h.db, with the given CoreConfig."""
 
     def start(config: CoreConfig | None = None) -> RunningServer:
-        return make_server(config or CoreConfig(), history=SQLiteHistory(tmp_path / "h.db"))
+        # Without a config, abuse limits off: these tests fill rooms with
+        # hundreds of messages as fast as the socket takes them.
+        config = config or unlimited()
+        return make_server(config, history=SQLiteHistory(tmp_path / "h.db"))
 
     return start
 

@@ -384,7 +384,8 @@ def test_topic_is_cut_to_topiclen(h: Harness) -> None:
 def test_names_splits_long_lists_under_512_bytes(h: Harness) -> None:
     """RPL_NAMREPLY lines are split so each one fits in 512 bytes."""
     nicks = [f"N{i:02d}" + "x" * 26 for i in range(40)]
-    users = [h.user(nick) for nick in nicks]
+    # One address each: 40 from one would pass --max-clients-per-ip.
+    users = [h.user(nick, host=f"10.0.0.{i}") for i, nick in enumerate(nicks)]
     for user in users:
         user.send("JOIN #big")
     got = users[0].send("NAMES #big")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from easychat.chat.config import CoreConfig
 from easychat.proto.limits import MAX_LINE_BYTES, MAX_TAGS_BYTES
 from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+from tests.nolimits import unlimited
 from tests.test_robustness import (
     assert_next_privmsg,
     assert_serves,
@@ -184,7 +185,7 @@ def test_slow_reader_is_cut_off_and_nobody_waits(make_server: MakeServer) -> Non
     one must arrive, in order, while the server holds output for the stuck
     one, and both must see the stuck client's QUIT :SendQ exceeded.
     """
-    server = make_server(CoreConfig(), sendq=64 * 1024)
+    server = make_server(unlimited(), sendq=64 * 1024)  # a load test: no flood control
     slow = SmallWindowClient(server.port)
     slow.register("slow")
     fast = {"ann": server.client(), "bob": server.client()}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from easychat.proto.message import Message
 from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+from tests.nolimits import unlimited
 
 _nicks = itertools.count(1)
 
@@ -184,8 +185,9 @@ def test_connection_closed_mid_line(
     assert_serves(server.port)
 
 
-def test_connect_and_close_immediately(server: RunningServer) -> None:
+def test_connect_and_close_immediately(make_server: Callable[..., RunningServer]) -> None:
     """Connections closed at once, with FIN or with RST, leave no trace."""
+    server = make_server(unlimited())  # 21 connections from 127.0.0.1 in a moment
     for i in range(20):
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
         if i % 2:  # linger 0: close sends RST instead of FIN

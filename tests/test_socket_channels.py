@@ -10,13 +10,16 @@ from easychat.chat.config import CoreConfig
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message
 from tests.ircclient import IRCClient, RunningServer
+from tests.nolimits import unlimited
 
 Users = Callable[[str], IRCClient]
 
 
-def open_users(make_server: Callable[..., RunningServer]) -> Iterator[Users]:
+def open_users(
+    make_server: Callable[..., RunningServer], config: CoreConfig | None = None
+) -> Iterator[Users]:
     """Yields a factory of registered clients on a server without autojoin."""
-    server = make_server(CoreConfig(autojoin=()))
+    server = make_server(config or CoreConfig(autojoin=()))
     opened: list[IRCClient] = []
 
     def new(nick: str) -> IRCClient:
@@ -201,8 +204,12 @@ def test_topic_query_set_and_protection(users: Users) -> None:
     assert numerics(got) == ["JOIN", "332", "333", "353", "366"]
 
 
-def test_names_long_list_is_split_into_lines_of_at_most_512_bytes(users: Users) -> None:
+def test_names_long_list_is_split_into_lines_of_at_most_512_bytes(
+    make_server: Callable[..., RunningServer],
+) -> None:
     """RPL_NAMREPLY lines are split so that each fits in 512 bytes on the wire."""
+    # 36 clients from 127.0.0.1: more than --max-clients-per-ip allows.
+    users = next(open_users(make_server, unlimited(autojoin=())))
     nicks = [f"Member{i:02d}" + "x" * 22 for i in range(36)]
     clients = [users(nick) for nick in nicks]
     for client in clients:

@@ -48,6 +48,41 @@ HISTORY_PAGE = 100
 # draft/chathistory (they cannot ask for it).
 REPLAY_LINES = 20
 
+# Flood control (chat/flood.py), after ergo's default "fakelag": a burst of
+# 5 lines, then 2 lines a second. A person never types faster than that
+# for long; a script or a pasted log does, and slowing it protects everyone
+# else in the room and the server's output buffers.
+FLOOD_BURST = 5
+FLOOD_RATE = 2.0
+# A paste of this many chat lines (PRIVMSG/NOTICE/TAGMSG) from a quiet client
+# goes out at once: a stack trace or a short poem is ~20 lines. The 15 lines
+# above the burst come from a reserve that fills only while the client is
+# idle (10 s from empty at 2/s), so the sustained rate stays 2 lines/s.
+FLOOD_PASTE = 20
+# Lines held past the limit and sent as tokens come in (10 s of delay at
+# 2/s): a long paste is delayed, not lost. Past the queue a line is refused
+# with FAIL; memory per client stays bounded (20 lines of at most 8 KiB).
+FLOOD_QUEUE = 20
+# Lines refused (queue full) before the queue drains again, after which
+# the client is disconnected for "Excess Flood". 10 refusals in a row means
+# the client is ignoring its FAIL replies: a script, not a person.
+FLOOD_EXCESS = 10
+
+# Connections from one IP address at once. 16 is ergo's default
+# (max-concurrent-connections): a household or small office behind a NAT
+# fits; one host cannot take the server's whole client limit.
+MAX_CLIENTS_PER_IP = 16
+# New connections from one IP address per minute. A client reconnecting
+# after a network blip needs a few; 20 lets a NAT full of them come back at
+# once, while a script cycling connections is stopped within a minute
+# (ergo allows 32 per 10 minutes).
+CONNECTS_PER_IP = 20
+# Failed registration steps (a refused NICK, USER or PASS, a registration
+# timeout) from one IP address within 10 minutes before its connections are
+# closed and refused: a real client fails a nick or two, a password or nick
+# guesser fails all the time.
+REGISTRATION_FAILURES_PER_IP = 10
+
 
 @dataclass(frozen=True, slots=True)
 class CoreConfig:
@@ -67,6 +102,21 @@ class CoreConfig:
     history_page: int = HISTORY_PAGE
     replay_lines: int = REPLAY_LINES
     history_days: float = 0.0  # 0 keeps history for ever
+    # Abuse and load limits (reasons next to the constants above); 0 turns
+    # each off. flood_rate or flood_burst 0 turns flood control off.
+    flood_burst: int = FLOOD_BURST
+    flood_rate: float = FLOOD_RATE
+    flood_paste: int = FLOOD_PASTE
+    flood_queue: int = FLOOD_QUEUE
+    flood_excess: int = FLOOD_EXCESS
+    max_clients_per_ip: int = MAX_CLIENTS_PER_IP
+    connects_per_ip: int = CONNECTS_PER_IP
+    registration_failures_per_ip: int = REGISTRATION_FAILURES_PER_IP
+    # IRCv3 sts: the TLS port plain connections are told to move to (0: the
+    # server has no TLS, no policy is offered) and, on TLS connections, how
+    # many seconds clients keep the policy.
+    sts_port: int = 0
+    sts_duration: int = 0
     # Server password every client must send with PASS; None lets anyone in.
     password: str | None = None
     # Server operators: (name, scrypt hash) pairs from --oper.

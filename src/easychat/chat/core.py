@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from easychat.chat import flood
 from easychat.chat.access import Access
 from easychat.chat.accounts import AccountStore, extended_join, source_account
 from easychat.chat.actions import Action, Close, Command, Send
@@ -15,6 +16,7 @@ from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.errors import IRCError
 from easychat.chat.history import HistoryStore, Record
+from easychat.chat.iplimits import IPLimits
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
@@ -25,6 +27,10 @@ log = logging.getLogger("easychat.chat")
 
 # Seconds between two runs of history retention (--history-days).
 PRUNE_INTERVAL = 3600.0
+
+# Commands whose failure before registration counts against the client's
+# address (--registration-failures-per-ip): a refused nick, user or password.
+REGISTRATION_STEPS = frozenset({"NICK", "USER", "PASS"})
 
 
 def _sendable_middle(param: str) -> bool:
@@ -64,11 +70,12 @@ class ChatCore:
         self._batches = 0
         self._uncommitted = False
         self._next_prune = 0.0
+        self.ip_limits = IPLimits(config)
 
     # -- events from the shell -------------------------------------------
 
-    def connect(self, conn: int, host: str) -> list[Action]:
-        """A connection was accepted from `host` (an IP address)."""
+    def connect(self, conn: int, host: str, *, secure: bool = False) -> list[Action]:
+        """A connection was accepted from `host` (an IP address); `secure`: over TLS."""
         now = self.clock()
         if host.startswith(":"):
             host = "0" + host  # "::1" would read as a trailing parameter
@@ -77,8 +84,15 @@ class ChatCore:
             self._out.append(Send((conn,), Message("ERROR", ("Server is full, try again later",))))
             self._out.append(Close(conn, "server full"))
             return self._take()
+        refusal = self.ip_limits.admit(host, now)
+        if refusal is not None:
+            log.warning("refused %s: %s", host, refusal)
+            self._out.append(Send((conn,), Message("ERROR", (refusal,))))
+            self._out.append(Close(conn, refusal))
+            return self._take()
         self.connections_total += 1
-        client = Client(conn, host, self.connections_total, now, last_seen=now)
+        client = Client(conn, host, self.connections_total, now, last_seen=now, secure=secure)
+        client.flood = flood.new_state(self.config, now)
         self.clients[conn] = client
         log.info("connection %d from %s (customer number %d)", conn, host, client.number)
         return self._take()
@@ -105,7 +119,8 @@ class ChatCore:
         except ProtocolError as exc:
             self.reply(client, n.ERR_UNKNOWNERROR, "*", f"Malformed message: {exc}")
             return self._take()
-        self._dispatch(client, msg)
+        if flood.admit(self, client, msg):
+            self._dispatch(client, msg)
         return self._take()
 
     def line_too_long(self, conn: int) -> list[Action]:
@@ -133,9 +148,15 @@ class ChatCore:
                 log.info(
                     "history: removed %d records older than %g days", removed, cfg.history_days
                 )
+        self.ip_limits.prune(now)
         for client in list(self.clients.values()):
+            if client.flood is not None and client.flood.queue:
+                flood.drain(self, client)  # lines held by flood control, as tokens come in
+                if client.id not in self.clients:
+                    continue
             if not client.registered:
                 if now - client.connected_at >= cfg.registration_timeout:
+                    self.ip_limits.registration_failed(client.host, now)
                     self.quit(client, "Registration timed out", tell_client=True)
             elif client.ping_sent is not None:
                 if now - client.ping_sent >= cfg.ping_timeout:
@@ -183,6 +204,24 @@ class ChatCore:
         except IRCError as err:
             if msg.command != "NOTICE":  # RFC 2812: never reply to a NOTICE
                 self.reply(client, err.numeric, *err.params)
+            if not client.registered and msg.command in REGISTRATION_STEPS:
+                self.registration_failed(client)
+
+    def dispatch(self, client: Client, msg: Message) -> None:
+        """Handles one parsed line from `client` now, past flood control."""
+        self._dispatch(client, msg)
+
+    def registration_failed(self, client: Client) -> None:
+        """Counts a failed registration step against the client's address.
+
+        Past --registration-failures-per-ip the connection is closed, and the
+        address is refused until the oldest failure leaves the window.
+        """
+        over = self.ip_limits.registration_failed(client.host, self.clock())
+        if over and self.clients.get(client.id) is client:
+            log.warning("%s: too many failed registrations", client.host)
+            reason = "Too many failed registration attempts from your address"
+            self.quit(client, reason, tell_client=True)
 
     def send(self, client: Client, msg: Message) -> None:
         """Queues `msg` for one client."""
@@ -281,6 +320,10 @@ class ChatCore:
         """Queues the closing of `client`'s connection."""
         self._out.append(Close(client.id, reason))
 
+    def fail(self, client: Client, command: str, code: str, text: str) -> None:
+        """Queues the standard reply `FAIL <command> <code> :<text>` for `client`."""
+        self._fail(client, command, code, text)
+
     def _fail(self, client: Client, command: str, code: str, text: str) -> None:
         self.send(client, Message("FAIL", (command, code, text), self.config.server_name))
 
@@ -321,7 +364,8 @@ class ChatCore:
             self.remove_member(channel, client)
         if client.nick is not None and self.nicks.get(casefold(client.nick)) is client:
             del self.nicks[casefold(client.nick)]
-        self.clients.pop(client.id, None)
+        if self.clients.pop(client.id, None) is not None:
+            self.ip_limits.closed(client.host)
         if tell_client:
             self.send(client, Message("ERROR", (f"Closing link: {client.host} ({reason})",)))
             self.close(client, reason)

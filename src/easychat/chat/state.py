@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from easychat.proto.names import casefold, mask_matches
+
+if TYPE_CHECKING:
+    from easychat.chat.flood import FloodState
 
 
 @dataclass(slots=True, eq=False)
@@ -27,10 +31,13 @@ class Client:
     last_seen: float = 0.0
     last_spoke: float = 0.0
     ping_sent: float | None = None
+    flood: FloodState | None = None  # flood control, None when it is off
+    secure: bool = False  # arrived over TLS
     password: str | None = None  # what PASS gave, checked when registration completes
     account: str | None = None  # the account logged in to (SASL or REGISTER)
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
+    oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
 
     @property
     def prefix(self) -> str:

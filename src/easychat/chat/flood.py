@@ -1,0 +1,175 @@
+"""Provides flood control: a token bucket per client, a bounded queue, Excess Flood."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from easychat.proto.message import Message
+
+if TYPE_CHECKING:
+    from easychat.chat.config import CoreConfig
+    from easychat.chat.core import ChatCore
+    from easychat.chat.state import Client
+
+log = logging.getLogger("easychat.chat")
+
+# Never throttled: these cost no token and are never refused. QUIT is handled
+# at once, so a client can always leave. PING and PONG keep their place
+# behind lines already queued (a client's PING still answers after what it
+# sent before, which clients use to sync) but are handled at once when the
+# queue is full. Before registration nothing is throttled at all:
+# registration is bounded by its timeout and by the failed-registration
+# limit per IP instead.
+EXEMPT = frozenset({"PING", "PONG", "QUIT"})
+
+# Lines a person pastes: these may use the paste reserve (see FloodBucket).
+CHAT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TAGMSG"})
+
+
+@dataclass(slots=True)
+class FloodBucket:
+    """Tokens a client spends on lines: a burst for anything, a reserve for pastes.
+
+    One refill rate feeds two pools. `tokens` (up to `burst`) pays for any
+    throttled command. Refill that would overflow `tokens` goes into
+    `reserve` (up to `paste - burst`), which only chat lines may spend once
+    `tokens` is empty. So a quiet client can paste `paste` lines at once, a
+    JOIN/MODE/NICK storm gets `burst` before it is slowed, and the sustained
+    rate is `rate` lines per second whatever the mix: the reserve is filled
+    by idle time, never in addition to the normal rate.
+    """
+
+    rate: float
+    burst: float
+    reserve_cap: float
+    stamp: float
+    tokens: float = 0.0
+    reserve: float = 0.0
+
+    @classmethod
+    def full(cls, config: CoreConfig, now: float) -> FloodBucket:
+        """A bucket for a new client, full."""
+        burst = float(config.flood_burst)
+        reserve_cap = float(max(0, config.flood_paste - config.flood_burst))
+        return cls(config.flood_rate, burst, reserve_cap, now, burst, reserve_cap)
+
+    def refill(self, now: float) -> None:
+        """Adds what `rate` earned since the last refill (time never runs backwards here)."""
+        earned = max(0.0, now - self.stamp) * self.rate
+        self.stamp = max(self.stamp, now)
+        room = self.burst - self.tokens
+        if earned <= room:
+            self.tokens += earned
+        else:
+            self.tokens = self.burst
+            self.reserve = min(self.reserve_cap, self.reserve + earned - room)
+
+    def take(self, chat: bool) -> bool:
+        """Spends one token for a line (chat lines may use the reserve)."""
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        if chat and self.reserve >= 1.0:
+            self.reserve -= 1.0
+            return True
+        return False
+
+    def wait(self) -> float:
+        """Seconds until the next token is earned."""
+        return max(0.0, (1.0 - self.tokens) / self.rate)
+
+
+@dataclass(slots=True)
+class FloodState:
+    """One client's flood control: its bucket, the lines waiting, its refusals."""
+
+    bucket: FloodBucket
+    queue: deque[Message] = field(default_factory=deque)
+    # Lines refused since the queue was last empty; past flood_excess the
+    # client is disconnected.
+    refused: int = 0
+
+
+def enabled(config: CoreConfig) -> bool:
+    """Whether flood control is on (`--flood-rate 0` or `--flood-burst 0` turn it off)."""
+    return config.flood_rate > 0 and config.flood_burst > 0
+
+
+def new_state(config: CoreConfig, now: float) -> FloodState | None:
+    """Flood control for a new client, or None when it is off."""
+    return FloodState(FloodBucket.full(config, now)) if enabled(config) else None
+
+
+def _seconds(wait: float) -> int:
+    return max(1, math.ceil(wait))
+
+
+def admit(core: ChatCore, client: Client, msg: Message) -> bool:
+    """Decides what to do with one parsed line: True means handle it now.
+
+    Otherwise the line was queued (and goes out from `drain` as tokens come
+    in) or refused with `FAIL <command> RATE_LIMITED`; a client whose
+    refusals pass `flood_excess` before its queue empties is disconnected
+    with "Excess Flood".
+    """
+    state = client.flood
+    if state is None or not client.registered or msg.command == "QUIT":
+        return True
+    cfg = core.config
+    drain(core, client)
+    if core.clients.get(client.id) is not client:
+        return False  # a queued line ended the connection
+    exempt = msg.command in EXEMPT
+    if not state.queue and (exempt or state.bucket.take(msg.command in CHAT_COMMANDS)):
+        if not exempt:
+            state.refused = 0
+        return True
+    if exempt:
+        if len(state.queue) < cfg.flood_queue:
+            state.queue.append(msg)
+            return False
+        return True  # never refused: handled now, ahead of the full queue
+    if len(state.queue) < cfg.flood_queue:
+        if not state.queue:
+            core.fail(
+                client,
+                msg.command,
+                "RATE_LIMITED",
+                f"Sending too fast: your lines are queued and go out at {cfg.flood_rate:g}"
+                f" a second, the next in {_seconds(state.bucket.wait())} s",
+            )
+        state.queue.append(msg)
+        return False
+    state.refused += 1
+    if cfg.flood_excess and state.refused > cfg.flood_excess:
+        log.warning("%s flooded past every limit from %s", client.nick, client.host)
+        core.quit(client, "Excess Flood", tell_client=True)
+        return False
+    retry = _seconds(state.bucket.wait())
+    core.fail(
+        client,
+        msg.command,
+        "RATE_LIMITED",
+        f"Sending too fast: this line was not sent, retry in {retry} s",
+    )
+    return False
+
+
+def drain(core: ChatCore, client: Client) -> None:
+    """Handles queued lines for which tokens have come in, in the order they came."""
+    state = client.flood
+    if state is None:
+        return
+    state.bucket.refill(core.clock())
+    if not state.queue:
+        return
+    while state.queue and core.clients.get(client.id) is client:
+        command = state.queue[0].command
+        if command not in EXEMPT and not state.bucket.take(command in CHAT_COMMANDS):
+            return
+        core.dispatch(client, state.queue.popleft())
+    state.refused = 0
