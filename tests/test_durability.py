@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -125,6 +127,9 @@ def test_echoed_messages_survive_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     sent, seen = send_and_kill(db)
     assert len(seen) >= KILL_AFTER
+    # Issue 5's crash test: the file a SIGKILL left behind is intact.
+    with contextlib.closing(sqlite3.connect(db)) as check:
+        assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
     with server_process(db, "--replay-lines", "0") as server:
         reader = history_client(server.port, "alice")
