@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from easychat import __version__
 from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
+from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.options_access import ACCESS_OPTIONS
 from easychat.options_limits import LIMIT_OPTIONS
@@ -126,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         "environment variable shown, or in the TOML file given to --config.",
     )
     add_options(join, JOIN_OPTIONS)
+    sub.add_parser(
+        "hash-password",
+        help="print the hash of a password, for --oper NAME:HASH",
+        description="Read a password (asked twice on a terminal, else the first line of "
+        "standard input) and print its scrypt hash for --oper NAME:HASH.",
+    )
     history = sub.add_parser("history", help="work with the server's stored history")
     history_sub = history.add_subparsers(dest="history_command", metavar="ACTION")
     export = history_sub.add_parser(
@@ -152,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings)
         except SettingsError as exc:
             parser.exit(2, f"easychat serve: error: {exc}\n")
+    if args.command == "hash-password":
+        return print_password_hash()
     if args.command == "history" and args.history_command == "export":
         return export_history(args.db, args.room, args.format)
     if args.command == "join":
@@ -162,6 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.exit(2, f"easychat join: error: {exc}\n")
     parser.print_help()
     return 2
+
+
+def print_password_hash() -> int:
+    """Prints the scrypt hash of a password read from the terminal or stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("easychat hash-password: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("easychat hash-password: empty password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
 
 
 def export_history(db: str, room: str, fmt: str) -> int:

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
+from easychat.chat import oper
 from easychat.chat.errors import IRCError
 from easychat.chat.passwords import hash_password, verify_password
 from easychat.proto import numerics as n
@@ -98,6 +99,14 @@ def admit(core: ChatCore, client: Client) -> bool:
         )
         core.reply(client, n.ERR_PASSWDMISMATCH, "Password incorrect")
         core.quit(client, "Bad password", tell_client=True)
+        return False
+    kline = oper.kline_for(core, client)
+    if kline is not None:
+        log.warning("refused %s: K-lined (%s): %s", client.prefix, kline.mask, kline.reason)
+        core.reply(
+            client, n.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {kline.reason}"
+        )
+        core.quit(client, f"K-lined: {kline.reason}", tell_client=True)
         return False
     if client.sasl_mech is not None:
         # sasl-3.1: "If the client completes registration ... while the SASL

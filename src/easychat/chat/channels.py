@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
+from easychat.chat import oper
 from easychat.chat.chathistory import replay_on_join
 from easychat.chat.errors import IRCError
 from easychat.chat.state import Channel
@@ -131,7 +132,11 @@ def handle_topic(core: ChatCore, client: Client, msg: Message) -> None:
             core.reply(client, n.RPL_NOTOPIC, channel.name, "No topic is set")
         return
     channel = member_channel(core, client, name)
-    if "t" in channel.modes and not channel.is_op(client):
+    if (
+        "t" in channel.modes
+        and not channel.is_op(client)
+        and not oper.override(core, client, channel, "TOPIC")
+    ):
         raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     channel.topic = msg.params[1][: core.config.topiclen]
     channel.topic_setter = client.prefix
@@ -208,7 +213,7 @@ def handle_list(core: ChatCore, client: Client, msg: Message) -> None:
 def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:
     """KICK <channel> <user>{,<user>} [<comment>]: operators only."""
     channel = member_channel(core, client, msg.params[0])
-    if not channel.is_op(client):
+    if not channel.is_op(client) and not oper.override(core, client, channel, "KICK"):
         raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     comment = msg.params[2][: limits.KICKLEN] if len(msg.params) > 2 else client.name
     nicks = [nick for nick in msg.params[1].split(",") if nick]

@@ -8,6 +8,7 @@ from easychat.chat import (
     chathistory,
     messaging,
     modes,
+    oper,
     queries,
     registration,
 )
@@ -49,4 +50,10 @@ COMMANDS: dict[str, Command] = {
     "TIME": Command(queries.handle_time, 0),
     "ISON": Command(queries.handle_ison, 1),
     "USERHOST": Command(queries.handle_userhost, 1),
+    # Server operators.
+    "OPER": Command(oper.handle_oper, 2),
+    "KILL": Command(oper.handle_kill, 1),
+    "KLINE": Command(oper.handle_kline, 2),
+    "UNKLINE": Command(oper.handle_unkline, 1),
+    "WALLOPS": Command(oper.handle_wallops, 1),
 }

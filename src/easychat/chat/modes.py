@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
+from easychat.chat import oper
 from easychat.chat.channels import visible
 from easychat.chat.errors import IRCError
 from easychat.chat.state import Ban
@@ -94,7 +95,9 @@ def channel_mode(core: ChatCore, client: Client, msg: Message) -> None:
             core.reply(client, n.ERR_UNKNOWNMODE, ch, "is unknown mode char to me")
             continue
         if not is_op:
-            raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            if not oper.override(core, client, channel, f"MODE {msg.params[1]}"):
+                raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            is_op = True  # logged once per MODE command
         takes_arg = ch in "bkov" or (ch == "l" and sign == "+")
         if takes_arg:
             if with_param >= limits.MAX_MODES:

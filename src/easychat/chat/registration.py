@@ -56,7 +56,7 @@ QUITLEN = 390
 # characters, and 400 leaves room for the server name and nick in 512 bytes.
 CAP_NAK_BYTES = 400
 
-USER_MODES = "iw"
+USER_MODES = "iow"
 CHANNEL_MODES = "biklmnost"
 CHANNEL_MODES_WITH_PARAM = "bklov"
 
