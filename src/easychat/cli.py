@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,7 +25,7 @@ from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.options_access import ACCESS_OPTIONS
 from easychat.options_limits import LIMIT_OPTIONS
-from easychat.options_tls import TLS_OPTIONS
+from easychat.options_tls import TLS_OPTIONS, server_tls
 from easychat.proto.names import casefold
 from easychat.settings import (
     Option,
@@ -306,21 +307,46 @@ def serve(settings: dict[str, Any]) -> int:
     """Runs the server until SIGINT or SIGTERM; returns the exit status."""
     setup_logging(settings["log_level"])
     log = logging.getLogger("easychat.server")
+    tls = server_tls(settings)
+    # With TLS, --port 0 turns plain TCP off; without, it still lets the
+    # system pick a free port (the test helpers rely on it).
+    plain_port: int | None = settings["port"] if tls is None or settings["port"] else None
     history = open_history(settings)
-    core = ChatCore(core_config(settings), history=history, accounts=open_accounts(history))
-    server = Server(core, settings["host"], settings["port"], settings["sendq"])
+    config = core_config(settings)
+    if tls is not None:
+        config = replace(
+            config, sts_port=settings["tls_port"], sts_duration=settings["sts_duration"]
+        )
+    core = ChatCore(config, history=history, accounts=open_accounts(history))
+    server = Server(
+        core,
+        settings["host"],
+        plain_port,
+        settings["sendq"],
+        tls=tls.context if tls is not None else None,
+        tls_port=settings["tls_port"],
+        handshake_timeout=settings["tls_handshake_timeout"],
+    )
     try:
-        host, port = server.listen()
+        host, _ = server.listen()
     except OSError as exc:
-        log.error("cannot listen on %s:%s: %s", settings["host"], settings["port"], exc.strerror)
+        ports = [str(p) for p in (plain_port, tls and settings["tls_port"]) if p is not None]
+        log.error("cannot listen on %s:%s: %s", settings["host"], "/".join(ports), exc.strerror)
         return 1
+    if tls is not None and core.config.sts_port != server.tls_port:
+        core.config = replace(core.config, sts_port=server.tls_port)  # --tls-port 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         server.stop()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    log.info("EasyChat %s listening on %s:%d", __version__, host, port)
+    if server.port is not None:
+        log.info("EasyChat %s listening on %s:%d", __version__, host, server.port)
+    if tls is not None:
+        log.info("EasyChat %s listening for TLS on %s:%d", __version__, host, server.tls_port)
+        log.info("TLS certificate: %s", tls.cert)
+        print(f"TLS certificate SHA-256 fingerprint: {tls.fingerprint}", flush=True)
     print("Waiting for a connection...", flush=True)
     log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
     server.serve_forever()

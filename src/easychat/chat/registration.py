@@ -12,6 +12,7 @@ from easychat.chat import config as limits
 from easychat.chat.channels import join_channel
 from easychat.chat.errors import IRCError
 from easychat.chat.messaging import fit_bytes
+from easychat.chat.sts import sts_value
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, valid_nick
@@ -109,6 +110,9 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
             f"{name}={value}" if value and v302 else name
             for name, value in offered_caps(core).items()
         ]
+        sts = sts_value(core.config, client.secure)
+        if sts and v302:  # a policy is its value: only 302 clients see values
+            offered.append(f"sts={sts}")
         core.send(client, Message("CAP", (client.name, "LS", " ".join(offered)), server))
     elif sub == "LIST":
         active = " ".join(sorted(client.caps))

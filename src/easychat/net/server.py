@@ -6,6 +6,7 @@ import contextlib
 import logging
 import selectors
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 
@@ -46,19 +47,51 @@ SHUTDOWN_GRACE_SECONDS = 0.5
 # timeouts); shorter timeouts shorten it further.
 MAX_TICK_SECONDS = 1.0
 
+# A TLS client must finish its handshake within this many seconds of the TCP
+# accept, or it is closed. A real handshake takes a few round trips (well
+# under a second even across continents); 10 s bounds what a client that
+# opens the TLS port and sends nothing can hold. The chat core's
+# registration timeout starts only once the handshake is done.
+HANDSHAKE_TIMEOUT_SECONDS = 10.0
+
+# TLS connections accepted but not yet through their handshake. They are not
+# clients yet (the core's client limits do not see them) and each holds an
+# OpenSSL session, so they get their own cap; past it a new TLS connection is
+# closed at once. Equal to the default client limit: a full server's worth.
+MAX_PENDING_HANDSHAKES = 1024
+
+# What a non-blocking socket (plain or TLS) raises when it would block. A TLS
+# read may need to write (and a write to read), so both TLS kinds are here.
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
 
 class Connection:
     """The shell's view of one client socket."""
 
-    __slots__ = ("closing", "framing", "id", "out", "sock", "writing")
+    __slots__ = ("closing", "deadline", "framing", "host", "id", "out", "secure", "sock", "writing")
 
-    def __init__(self, conn_id: int, sock: socket.socket) -> None:
+    def __init__(
+        self, conn_id: int, sock: socket.socket, host: str = "", *, secure: bool = False
+    ) -> None:
         self.id = conn_id
         self.sock = sock
+        self.host = host
+        self.secure = secure
+        self.deadline = 0.0  # while handshaking: when it is given up
         self.framing = LineBuffer()
         self.out = bytearray()
         self.writing = False
         self.closing = False
+
+
+class Listener:
+    """A listening socket, plain or TLS."""
+
+    __slots__ = ("sock", "tls")
+
+    def __init__(self, sock: socket.socket, tls: ssl.SSLContext | None) -> None:
+        self.sock = sock
+        self.tls = tls
 
 
 class Server:
@@ -67,19 +100,34 @@ class Server:
     Output for each client is appended to its buffer and sent once at the end
     of the loop turn; EVENT_WRITE is registered only while a buffer is not
     empty, so a client that stops reading never blocks anyone else.
+
+    With a TLS context it also listens on `tls_port`; TLS handshakes are
+    driven by the same loop (each step runs when the socket is ready) and the
+    chat core hears of a TLS connection only once its handshake is done.
+    `port=None` serves TLS only.
     """
 
     def __init__(
         self,
         core: ChatCore,
         host: str = "0.0.0.0",
-        port: int = 6667,
+        port: int | None = 6667,
         sendq: int = SENDQ_BYTES,
+        *,
+        tls: ssl.SSLContext | None = None,
+        tls_port: int = 6697,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
     ) -> None:
+        if port is None and tls is None:
+            raise ValueError("nothing to listen on: no plain port and no TLS context")
         self.core = core
         self.host = host
         self.port = port
         self.sendq = sendq
+        self.tls = tls
+        self.tls_port = tls_port
+        self.handshake_timeout = handshake_timeout
+        self._handshakes: dict[int, Connection] = {}
         self.selector = selectors.DefaultSelector()
         self.conns: dict[int, Connection] = {}
         self._next_id = 0
@@ -87,7 +135,7 @@ class Server:
         self._drops: list[tuple[Connection, str]] = []
         self._write_failures: list[tuple[int, str]] = []
         self._stopping = False
-        self._listener: socket.socket | None = None
+        self._listeners: list[Listener] = []
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -97,19 +145,41 @@ class Server:
             cfg.registration_timeout / 10,
             cfg.ping_interval / 10,
             cfg.ping_timeout / 10,
+            handshake_timeout / 10 if tls is not None else MAX_TICK_SECONDS,
         )
 
     def listen(self) -> tuple[str, int]:
-        """Binds and listens; returns the bound address (port 0 picks one)."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
-        sock.setblocking(False)
-        self._listener = sock
-        self.selector.register(sock, selectors.EVENT_READ, None)
+        """Binds and listens; returns the first bound address (port 0 picks one).
+
+        The plain address comes first; with TLS only, the TLS one. The bound
+        ports are in `port` and `tls_port` afterwards.
+        """
+        bound: list[tuple[str, int]] = []
+        try:
+            if self.port is not None:
+                bound.append(self._bind(self.port, None))
+                self.port = bound[-1][1]
+            if self.tls is not None:
+                bound.append(self._bind(self.tls_port, self.tls))
+                self.tls_port = bound[-1][1]
+        except OSError:
+            for listener in self._listeners:
+                self.selector.unregister(listener.sock)
+                listener.sock.close()
+            self._listeners.clear()
+            raise
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._wake_r)
-        bound = sock.getsockname()
-        self.port = bound[1]
-        return bound[0], bound[1]
+        return bound[0]
+
+    def _bind(self, port: int, tls: ssl.SSLContext | None) -> tuple[str, int]:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, port), family=family, backlog=LISTEN_BACKLOG)
+        sock.setblocking(False)
+        listener = Listener(sock, tls)
+        self._listeners.append(listener)
+        self.selector.register(sock, selectors.EVENT_READ, listener)
+        address = sock.getsockname()
+        return str(address[0]), int(address[1])
 
     def stop(self) -> None:
         """Asks the loop to shut down; safe to call from a signal handler."""
@@ -120,7 +190,7 @@ class Server:
 
     def serve_forever(self) -> None:
         """Runs the loop until `stop` is called, then shuts down cleanly."""
-        if self._listener is None:
+        if not self._listeners:
             self.listen()
         next_tick = time.monotonic() + self.tick_seconds
         while not self._stopping:
@@ -129,6 +199,7 @@ class Server:
                 self._handle_event(key, mask)
             self._drop_failed_writers()
             if time.monotonic() >= next_tick:
+                self._expire_handshakes()
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
             self._commit()
@@ -139,14 +210,17 @@ class Server:
 
     def _handle_event(self, key: selectors.SelectorKey, mask: int) -> None:
         data = key.data
-        if data is None:
-            self._accept()
+        if isinstance(data, Listener):
+            self._accept(data)
         elif data is self._wake_r:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(4096)
         else:
             assert isinstance(data, Connection)
             conn = data
+            if conn.id in self._handshakes:
+                self._handshake(conn)
+                return
             if conn.id not in self.conns:
                 return  # dropped earlier in this turn (SendQ); its socket is closed
             # The one broad except: a bug triggered by one client drops that
@@ -154,7 +228,10 @@ class Server:
             try:
                 if mask & selectors.EVENT_READ:
                     self._read(conn)
-                if mask & selectors.EVENT_WRITE and conn.id in self.conns:
+                # A TLS write that wanted to read first is retried now too.
+                if conn.id in self.conns and (
+                    mask & selectors.EVENT_WRITE or (conn.secure and conn.out)
+                ):
                     # Sent at the end of the turn, after the history commit:
                     # the buffer may already hold this turn's messages.
                     self._dirty.add(conn)
@@ -163,11 +240,10 @@ class Server:
                 if conn.id in self.conns:
                     self._drop(conn, "Internal server error")
 
-    def _accept(self) -> None:
-        assert self._listener is not None
+    def _accept(self, listener: Listener) -> None:
         while True:
             try:
-                sock, addr = self._listener.accept()
+                sock, addr = listener.sock.accept()
             except BlockingIOError:
                 return
             except OSError as exc:  # EMFILE and friends: try again next turn
@@ -177,15 +253,89 @@ class Server:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
             self._next_id += 1
-            conn = Connection(self._next_id, sock)
+            if listener.tls is not None:
+                self._start_handshake(self._next_id, sock, str(addr[0]), listener.tls)
+                continue
+            conn = Connection(self._next_id, sock, str(addr[0]))
             self.conns[conn.id] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
-            self._apply(self.core.connect(conn.id, str(addr[0])))
+            self._apply(self.core.connect(conn.id, conn.host))
+
+    # -- TLS handshakes ----------------------------------------------------------
+
+    def _start_handshake(
+        self, conn_id: int, sock: socket.socket, host: str, tls: ssl.SSLContext
+    ) -> None:
+        if len(self._handshakes) >= MAX_PENDING_HANDSHAKES:
+            log.warning("refused TLS connection from %s: too many handshakes in progress", host)
+            sock.close()
+            return
+        try:
+            wrapped = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        except (ssl.SSLError, OSError) as exc:
+            log.info("TLS setup failed for %s: %s", host, exc)
+            sock.close()
+            return
+        conn = Connection(conn_id, wrapped, host, secure=True)
+        conn.deadline = time.monotonic() + self.handshake_timeout
+        self._handshakes[conn.id] = conn
+        self.selector.register(wrapped, selectors.EVENT_READ, conn)
+
+    def _handshake(self, conn: Connection) -> None:
+        """Runs one step of a TLS handshake; on success the core sees a new client."""
+        sock = conn.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.selector.modify(sock, selectors.EVENT_READ, conn)
+            return
+        except ssl.SSLWantWriteError:
+            self.selector.modify(sock, selectors.EVENT_WRITE, conn)
+            return
+        except (ssl.SSLError, OSError) as exc:
+            # Peer input: a plain-text client on the TLS port, a scanner, a
+            # client that rejected our certificate. Logged, never raised.
+            reason = exc.reason if isinstance(exc, ssl.SSLError) else None
+            log.info("TLS handshake with %s failed: %s", conn.host, reason or exc)
+            self._end_handshake(conn)
+            return
+        del self._handshakes[conn.id]
+        self.conns[conn.id] = conn
+        self.selector.modify(sock, selectors.EVENT_READ, conn)
+        log.debug("TLS connection %d from %s: %s", conn.id, conn.host, sock.version())
+        self._apply(self.core.connect(conn.id, conn.host, secure=True))
+        # Lines sent right behind the handshake may already be here.
+        if conn.id in self.conns:
+            self._read(conn)
+
+    def _expire_handshakes(self) -> None:
+        """Closes TLS connections whose handshake outlived its timeout."""
+        now = time.monotonic()
+        for conn in [c for c in self._handshakes.values() if c.deadline <= now]:
+            log.info("TLS handshake with %s timed out", conn.host)
+            self._end_handshake(conn)
+
+    def _end_handshake(self, conn: Connection) -> None:
+        del self._handshakes[conn.id]
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(conn.sock)
+        conn.sock.close()
 
     def _read(self, conn: Connection) -> None:
+        sock = conn.sock
         try:
-            data = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+            data = sock.recv(RECV_BYTES)
+            # TLS hands out one record per recv; decrypted bytes it already
+            # holds would not wake the selector again.
+            while data and isinstance(sock, ssl.SSLSocket) and sock.pending():
+                data += sock.recv(RECV_BYTES)
+        except _WOULD_BLOCK:
+            return
+        except ssl.SSLZeroReturnError:
+            data = b""  # the peer's TLS close_notify
+        except ssl.SSLError as exc:
+            self._drop(conn, f"TLS error: {exc.reason or exc}")
             return
         except OSError as exc:
             self._drop(conn, f"Read error: {exc.strerror or exc}")
@@ -241,7 +391,7 @@ class Server:
         if conn.out:
             try:
                 sent = conn.sock.send(conn.out)
-            except (BlockingIOError, InterruptedError):
+            except _WOULD_BLOCK:
                 sent = 0
             except OSError as exc:
                 # The core hears of it next turn: the QUIT it sends others is
@@ -295,10 +445,12 @@ class Server:
 
     def _shutdown(self) -> None:
         log.info("shutting down: telling %d clients", len(self.conns))
-        if self._listener is not None:
-            self.selector.unregister(self._listener)
-            self._listener.close()
-            self._listener = None
+        for listener in self._listeners:
+            self.selector.unregister(listener.sock)
+            listener.sock.close()
+        self._listeners.clear()
+        for conn in list(self._handshakes.values()):
+            self._end_handshake(conn)
         self._drop_failed_writers()
         self._apply(self.core.shutdown())
         self._commit()
@@ -349,7 +501,7 @@ class Server:
                         continue
                     if mask & selectors.EVENT_WRITE and conn.out:
                         del conn.out[: conn.sock.send(conn.out)]
-                except (BlockingIOError, InterruptedError):
+                except _WOULD_BLOCK:
                     pass
                 except OSError:
                     self._close(conn)
