@@ -25,7 +25,7 @@ from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.options_access import ACCESS_OPTIONS
 from easychat.options_limits import LIMIT_OPTIONS
-from easychat.options_tls import TLS_OPTIONS, server_tls
+from easychat.options_tls import TLS_JOIN_OPTIONS, TLS_OPTIONS, server_tls
 from easychat.proto.names import casefold
 from easychat.settings import (
     Option,
@@ -102,11 +102,18 @@ SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS, *ACCESS_OPTI
 
 JOIN_OPTIONS = (
     Option("nick", str, "", "nickname to fill in on the login screen"),
-    Option("server", str, "127.0.0.1:6667", "server address: host, host:port or [v6]:port"),
+    Option(
+        "server",
+        str,
+        None,
+        "server address: host, host:port or [v6]:port (default 127.0.0.1:6667,"
+        " or 127.0.0.1:6697 with TLS)",
+    ),
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
     Option(
         "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
     ),
+    *TLS_JOIN_OPTIONS,
 )
 
 
@@ -218,10 +225,14 @@ def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
     # Imported here so that `easychat serve` never loads Textual.
     from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: PLC0415
 
+    tls = settings["tls"] or settings["tls_fingerprint"] is not None or settings["tls_insecure"]
     app = EasyChatApp(
         ClientSettings(
             nick=settings["nick"],
-            server=settings["server"],
+            server=settings["server"] or ("127.0.0.1:6697" if tls else "127.0.0.1:6667"),
+            tls=tls,
+            tls_fingerprint=settings["tls_fingerprint"],
+            tls_insecure=settings["tls_insecure"],
             auto=args.auto,
             theme=settings["theme"],
             timestamps=not args.no_timestamps,

@@ -1,4 +1,4 @@
-"""Provides the server's TLS settings."""
+"""Provides the TLS settings of `easychat serve` and `easychat join`, and the server's TLS setup."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from easychat.net.tls import (
     TLSConfigError,
     default_self_signed_dir,
     ensure_self_signed,
+    normalize_fingerprint,
     pem_fingerprint,
     server_context,
 )
@@ -102,3 +103,29 @@ def server_tls(settings: Mapping[str, Any]) -> ServerTLS | None:
         return ServerTLS(context, cert_path, pem_fingerprint(cert_path))
     except (TLSConfigError, OSError, ValueError) as exc:
         raise SettingsError(f"TLS: {exc}") from None
+
+
+# `easychat join`: how the client reaches a TLS server.
+TLS_JOIN_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "tls",
+        boolean,
+        False,
+        "connect over TLS (default port 6697), checking the certificate against the system's CAs",
+        flag=True,
+    ),
+    Option(
+        "tls-fingerprint",
+        normalize_fingerprint,
+        None,
+        "SHA-256 fingerprint of the server's certificate to accept instead (a self-signed"
+        " server); AB:CD:... or plain hex; implies --tls",
+    ),
+    Option(
+        "tls-insecure",
+        boolean,
+        False,
+        "accept any certificate (unsafe: the chat screen warns while it is on); implies --tls",
+        flag=True,
+    ),
+)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hmac
 import logging
 import random
 import re
 import socket
+import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 
+from easychat.net.tls import ClientTLS, describe_tls_error, fingerprint
 from easychat.proto.framing import TOO_LONG, LineBuffer
 from easychat.proto.message import Message, ProtocolError, encode, parse
 
@@ -114,15 +117,39 @@ class ClientConnection:
         self._pending: deque[bytes | object] = deque()
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> ClientConnection:
-        """Connects, or raises ConnectError with a readable reason."""
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        timeout: float = CONNECT_TIMEOUT,
+        tls: ClientTLS | None = None,
+    ) -> ClientConnection:
+        """Connects (over TLS when `tls` is given), or raises ConnectError with a readable reason.
+
+        With a pinned fingerprint the server's certificate must hash to it;
+        otherwise it must verify against the system's CAs, unless insecure.
+        """
+        context = tls.context() if tls is not None else None
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    host, port, ssl=context, server_hostname=host if context else None
+                ),
+                timeout,
+            )
+        except ssl.SSLError as exc:
+            raise ConnectError(describe_tls_error(exc, host, port)) from exc
         except (OSError, TimeoutError, UnicodeError) as exc:
             # UnicodeError: the IDNA codec rejects the name ("a..b", a label
             # over 63 characters) before any lookup happens.
             raise ConnectError(describe(exc, host, port)) from exc
-        return cls(reader, writer)
+        connection = cls(reader, writer)
+        if tls is not None and tls.fingerprint is not None:
+            problem = _pin_mismatch(writer, tls.fingerprint, host, port)
+            if problem is not None:
+                writer.close()
+                raise ConnectError(problem)
+        return connection
 
     async def messages(self) -> AsyncIterator[Message]:
         """Each message the server sends, until the connection ends."""
@@ -166,3 +193,19 @@ class ClientConnection:
         self.writer.close()
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             await asyncio.wait_for(self.writer.wait_closed(), 2.0)
+
+
+def _pin_mismatch(writer: asyncio.StreamWriter, pinned: str, host: str, port: int) -> str | None:
+    """Why the server's certificate is not the pinned one, or None if it is."""
+    sslobj = writer.get_extra_info("ssl_object")
+    der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+    if not der:
+        return f"{host}:{port} presented no certificate to check the pinned fingerprint against"
+    actual = fingerprint(der)
+    if hmac.compare_digest(actual.replace(":", "").lower(), pinned):
+        return None
+    return (
+        f"The certificate of {host}:{port} does not match the pinned fingerprint: "
+        f"it is {actual}. If the server's certificate was replaced, check the new "
+        "fingerprint with its operator; otherwise someone may be intercepting the connection."
+    )

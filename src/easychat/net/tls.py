@@ -20,6 +20,9 @@ MIN_TLS_VERSION = ssl.TLSVersion.TLSv1_2
 # working; an expired one is replaced (with a new fingerprint).
 SELF_SIGNED_DAYS = 365
 
+# The IANA port for IRC over TLS (RFC 7194); clients default to it with TLS.
+TLS_PORT = 6697
+
 # File names of the generated pair when no --tls-cert/--tls-key is given.
 SELF_SIGNED_CERT = "selfsigned-cert.pem"
 SELF_SIGNED_KEY = "selfsigned-key.pem"

@@ -33,7 +33,8 @@ from easychat.client.events import (
     TopicChanged,
 )
 from easychat.client.session import Session
-from easychat.net.client import ClientConnection, ConnectError, backoff_delays
+from easychat.net.client import ClientConnection, ConnectError, backoff_delays, parse_address
+from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
 from easychat.tui.chat import ChatScreen
@@ -65,6 +66,17 @@ class ClientSettings:
     log_dir: Path | None = None
     log_enabled: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    # TLS: on with `tls`; a pinned SHA-256 fingerprint (64 hex digits) or
+    # `tls_insecure` replace the check against the system's CAs.
+    tls: bool = False
+    tls_fingerprint: str | None = None
+    tls_insecure: bool = False
+
+    def client_tls(self) -> ClientTLS | None:
+        """How to check the server's certificate, or None for plain TCP."""
+        if not (self.tls or self.tls_fingerprint or self.tls_insecure):
+            return None
+        return ClientTLS(fingerprint=self.tls_fingerprint, insecure=self.tls_insecure)
 
 
 class EasyChatApp(App[None]):
@@ -105,6 +117,10 @@ class EasyChatApp(App[None]):
         self.store: ClientLog | None = None
         self.leaving = False
         self.wanted_nick = self.settings.nick
+        # From the login screen: the password (SASL PLAIN or PASS) and whether
+        # to create an account with it (only until the first registration).
+        self.password: str | None = None
+        self.create_account = False
         # Rooms (folded) the user asked to /join: shown when the JOIN comes back.
         self.focus_on_join: set[str] = set()
         self._welcome: Line | None = None
@@ -122,6 +138,8 @@ class EasyChatApp(App[None]):
     def on_login_screen_login_requested(self, request: LoginScreen.LoginRequested) -> None:
         self.leaving = False
         self.wanted_nick = request.nick
+        self.password = request.password or None
+        self.create_account = request.create_account
         if self.settings.log_enabled:
             directory = self.settings.log_dir or default_log_dir()
             try:
@@ -129,7 +147,11 @@ class EasyChatApp(App[None]):
             except Exception as exc:  # an unusable log must not stop chatting
                 self.notify(f"Local log disabled: {exc}", severity="warning")
                 self.store = None
-        self.network(request.nick, request.host, request.port)
+        host, port = request.host, request.port
+        if self.settings.client_tls() is not None:
+            # An address without a port means the TLS port.
+            host, port = parse_address(request.server, TLS_PORT)
+        self.network(request.nick, host, port)
 
     @work(exclusive=True, exit_on_error=False, group="network")
     async def network(self, nick: str, host: str, port: int) -> None:
@@ -138,7 +160,7 @@ class EasyChatApp(App[None]):
         registered_once = False
         while not self.leaving:
             try:
-                connection = await ClientConnection.open(host, port)
+                connection = await ClientConnection.open(host, port, tls=self.settings.client_tls())
             except ConnectError as exc:
                 if not registered_once:
                     self.post_message(self.LoginFailed(str(exc)))
@@ -155,7 +177,9 @@ class EasyChatApp(App[None]):
             # set with /nick), taking `nick_` only while the old one is held.
             if not registered_once:
                 self.wanted_nick = nick
-            session = Session(self.wanted_nick)
+            session = Session(
+                self.wanted_nick, password=self.password, create_account=self.create_account
+            )
             session.alt_nick_on_collision = registered_once
             self.session, self.connection = session, connection
             try:
@@ -174,6 +198,7 @@ class EasyChatApp(App[None]):
                 return
             if session.registered:
                 registered_once = True
+                self.create_account = False  # created: a reconnect logs in
                 delays = backoff_delays()
             delay = next(delays)
             self.post_message(
@@ -289,7 +314,9 @@ class EasyChatApp(App[None]):
         if self.chat is None:
             self._welcome = welcome
             server = self.login.query_one("#server").value  # type: ignore[attr-defined]
-            self.chat = ChatScreen(server, event.nick, timestamps=self.settings.timestamps)
+            self.chat = ChatScreen(
+                server, event.nick, timestamps=self.settings.timestamps, warning=self._warning()
+            )
             self.login.set_busy(False)
             self.push_screen(self.chat)
             self.chat.add_line(welcome)
@@ -301,6 +328,15 @@ class EasyChatApp(App[None]):
             for conv in self.chat.conversations.ordered():
                 if conv.kind is ConversationKind.PRIVATE:
                     load_history(self.session, self.connection, conv)
+
+    def _warning(self) -> str:
+        """What the chat screen keeps saying about this connection's security."""
+        if self.settings.tls_insecure and not self.settings.tls_fingerprint:
+            return (
+                "⚠ --tls-insecure: the server's certificate is not checked. "
+                "Anyone on the way can read and change this conversation."
+            )
+        return ""
 
     def _line(self, chat: ChatScreen, line: Line) -> None:
         name = line.conversation

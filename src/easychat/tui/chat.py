@@ -59,8 +59,11 @@ class ChatScreen(Screen[None]):
 
         conversation: str
 
-    def __init__(self, server_name: str, nick: str, *, timestamps: bool = True) -> None:
+    def __init__(
+        self, server_name: str, nick: str, *, timestamps: bool = True, warning: str = ""
+    ) -> None:
         super().__init__()
+        self.warning = warning  # shown above the log for as long as the screen lives
         self.conversations = Conversations(server_name)
         self.nick = nick
         self.timestamps = timestamps
@@ -74,6 +77,9 @@ class ChatScreen(Screen[None]):
             with Vertical(id="center"):
                 yield Static("", id="topic", markup=False)
                 yield Static("", id="banner", markup=False)
+                warning = Static(self.warning, id="security-warning", markup=False)
+                warning.set_class(bool(self.warning), "visible")
+                yield warning
                 yield ChatLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
             yield MemberList(id="members")
         with Horizontal(id="input-bar"):
