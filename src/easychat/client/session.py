@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from easychat.client.auth import AUTH_NUMERICS, AuthMixin
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
@@ -110,7 +111,7 @@ _SILENT = {
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-class Session(RoomsMixin, HistoryMixin):
+class Session(AuthMixin, RoomsMixin, HistoryMixin):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each
@@ -125,6 +126,9 @@ class Session(RoomsMixin, HistoryMixin):
         username: str | None = None,
         realname: str | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        password: str | None = None,
+        create_account: bool = False,
     ) -> None:
         self.nick = nick
         self.username = username or nick.lower()
@@ -140,6 +144,11 @@ class Session(RoomsMixin, HistoryMixin):
         # After a reconnect our old nick may still be held by the dead
         # connection until the server notices; then take `nick_` instead.
         self.alt_nick_on_collision = False
+        # Logging in (client/auth.py): SASL PLAIN, else PASS; or REGISTER.
+        self.password = password or None
+        self.create_account = create_account
+        self.account: str | None = None
+        self._auth_pending = False
         self._offered: set[str] = set()
         self._out: list[Message] = []
         self._batches = {}
@@ -207,10 +216,13 @@ class Session(RoomsMixin, HistoryMixin):
                 self._offered.add(item.split("=", 1)[0])
             if msg.params[2] == "*":
                 return []  # more LS lines follow
-            wanted = sorted(WANTED_CAPS & self._offered)
+            wanted = sorted((WANTED_CAPS | self.auth_caps()) & self._offered)
+            failed = [] if self.registered else self.auth_after_ls()
+            if failed:
+                return failed
             if wanted and not self.registered:
                 self._out.append(Message("CAP", ("REQ", " ".join(wanted))))
-            elif not self.registered:
+            elif not self.registered and not self._auth_pending:
                 self._out.append(Message("CAP", ("END",)))
         elif sub in {"ACK", "NAK"}:
             if sub == "ACK":
@@ -219,8 +231,13 @@ class Session(RoomsMixin, HistoryMixin):
                         self.caps.discard(item[1:])
                     else:
                         self.caps.add(item)
+            elif self.password and not self.create_account and "sasl" in self._offered:
+                # Our REQ (with sasl) was refused whole: the password goes as PASS.
+                self._out.append(Message("PASS", (self.password,)))
             if not self.registered:
-                self._out.append(Message("CAP", ("END",)))
+                self.auth_after_ack(msg.params[-1].split() if sub == "ACK" else [])
+                if not self._auth_pending:
+                    self._out.append(Message("CAP", ("END",)))
         elif sub == "DEL":
             for item in msg.params[-1].split():
                 name = item.split("=", 1)[0]
@@ -237,6 +254,8 @@ class Session(RoomsMixin, HistoryMixin):
     def _numeric(self, msg: Message) -> list[Event]:
         code = msg.command
         args = msg.params[1:]
+        if code in AUTH_NUMERICS:
+            return self._auth_numeric(msg)
         if code == n.RPL_WELCOME:
             self.registered = True
             self.server_name = msg.source or ""
@@ -302,6 +321,10 @@ class Session(RoomsMixin, HistoryMixin):
             elif key == "PREFIX" and value.startswith("("):
                 modes, _, symbols = value[1:].partition(")")
                 self.prefix_modes = dict(zip(modes, symbols, strict=False))
+
+    def _on_fail(self, msg: Message) -> list[Event]:
+        handled = self._auth_fail(msg)
+        return handled if handled is not None else HistoryMixin._on_fail(self, msg)
 
     def _on_privmsg(self, msg: Message) -> list[Event]:
         return self._message(msg, LineKind.MESSAGE)

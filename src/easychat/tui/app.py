@@ -117,6 +117,10 @@ class EasyChatApp(App[None]):
         self.store: ClientLog | None = None
         self.leaving = False
         self.wanted_nick = self.settings.nick
+        # From the login screen: the password (SASL PLAIN or PASS) and whether
+        # to create an account with it (only until the first registration).
+        self.password: str | None = None
+        self.create_account = False
         # Rooms (folded) the user asked to /join: shown when the JOIN comes back.
         self.focus_on_join: set[str] = set()
         self._welcome: Line | None = None
@@ -134,6 +138,8 @@ class EasyChatApp(App[None]):
     def on_login_screen_login_requested(self, request: LoginScreen.LoginRequested) -> None:
         self.leaving = False
         self.wanted_nick = request.nick
+        self.password = request.password or None
+        self.create_account = request.create_account
         if self.settings.log_enabled:
             directory = self.settings.log_dir or default_log_dir()
             try:
@@ -171,7 +177,9 @@ class EasyChatApp(App[None]):
             # set with /nick), taking `nick_` only while the old one is held.
             if not registered_once:
                 self.wanted_nick = nick
-            session = Session(self.wanted_nick)
+            session = Session(
+                self.wanted_nick, password=self.password, create_account=self.create_account
+            )
             session.alt_nick_on_collision = registered_once
             self.session, self.connection = session, connection
             try:
@@ -190,6 +198,7 @@ class EasyChatApp(App[None]):
                 return
             if session.registered:
                 registered_once = True
+                self.create_account = False  # created: a reconnect logs in
                 delays = backoff_delays()
             delay = next(delays)
             self.post_message(

@@ -1,4 +1,4 @@
-"""Provides the login screen: nickname, server address, Login."""
+"""Provides the login screen: nickname, server address, optional password, Login."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from easychat.net.client import parse_address
 from easychat.proto.names import valid_nick
@@ -16,6 +16,10 @@ from easychat.proto.names import valid_nick
 # Longest nick the login screen accepts; servers advertise their own NICKLEN
 # (ours 30) and refuse longer ones with 432.
 MAX_NICK = 30
+
+# Shortest password for a new account: the server's minimum (REGISTER
+# refuses shorter ones with WEAK_PASSWORD), checked here to say so at once.
+MIN_ACCOUNT_PASSWORD = 8
 
 
 def check_login(nick: str, server: str) -> tuple[str, str, int]:
@@ -48,6 +52,10 @@ class LoginScreen(Screen[None]):
         host: str
         port: int
         server: str
+        # Used for SASL PLAIN when the server offers it, else sent as PASS;
+        # with create_account, REGISTER makes an account with it.
+        password: str = ""
+        create_account: bool = False
 
     def __init__(self, nick: str = "", server: str = "127.0.0.1:6667") -> None:
         super().__init__()
@@ -61,6 +69,9 @@ class LoginScreen(Screen[None]):
             yield Input(self.initial_nick, placeholder="john", id="nick", max_length=MAX_NICK)
             yield Label("Server address")
             yield Input(self.initial_server, placeholder="host:port", id="server")
+            yield Label("Password (optional: account or server password)")
+            yield Input("", placeholder="none", id="password", password=True)
+            yield Checkbox("Create an account with this password", id="create")
             yield Static("", id="login-error", markup=False)
             yield Button("Login", id="login", variant="primary")
         yield Footer()
@@ -83,13 +94,20 @@ class LoginScreen(Screen[None]):
             return
         nick = self.query_one("#nick", Input).value
         server = self.query_one("#server", Input).value
+        password = self.query_one("#password", Input).value
+        create = self.query_one("#create", Checkbox).value
         try:
             nick, host, port = check_login(nick, server)
+            if create and len(password) < MIN_ACCOUNT_PASSWORD:
+                raise ValueError(
+                    f"To create an account, enter a password of {MIN_ACCOUNT_PASSWORD}"
+                    " characters or more"
+                )
         except ValueError as exc:
             self.show_error(str(exc))
             return
         self.set_busy(True)
-        self.post_message(self.LoginRequested(nick, host, port, server.strip()))
+        self.post_message(self.LoginRequested(nick, host, port, server.strip(), password, create))
 
     def show_error(self, text: str) -> None:
         """Shows why the login did not work and lets the user retry."""
