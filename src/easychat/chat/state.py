@@ -38,7 +38,6 @@ class Client:
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
     oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
-    oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
 
     @property
     def prefix(self) -> str:
