@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from easychat.chat import access
 from easychat.chat.accounts import Account
+from easychat.chat.config import CoreConfig
 from easychat.chat.passwords import hash_password, verify_password
 from easychat.proto import numerics as n
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
@@ -186,3 +188,33 @@ def test_register_and_sasl_over_a_socket(
     second.send("CAP END")
     second.expect(n.RPL_WELCOME)
     second.close()
+
+
+def test_whois_shows_account_and_operator(drv: CoreDriver) -> None:
+    """RPL_WHOISACCOUNT (330) `<nick> <account> :is logged in as`; RPL_WHOISOPERATOR (313)."""
+    alice = drv.register("alice")
+    bob = drv.register("bob")
+    assert n.RPL_WHOISACCOUNT not in commands(drv.send(bob, "WHOIS alice"))
+    drv.send(alice, f"REGISTER * * :{PASSWORD}")
+    reply = only(drv.send(bob, "WHOIS alice"), n.RPL_WHOISACCOUNT)
+    assert reply.params[1:] == ("alice", "alice", "is logged in as")
+    drv.core.clients[alice].modes.add("o")
+    assert n.RPL_WHOISOPERATOR in commands(drv.send(bob, "WHOIS alice"))
+
+
+def test_registrations_are_throttled_per_ip() -> None:
+    # The connection limits per IP (chat/iplimits.py) are off: this is about REGISTER.
+    drv = CoreDriver(CoreConfig(max_clients_per_ip=0, connects_per_ip=0))
+    drv.core.accounts = MemoryAccounts()
+    for i in range(access.REGISTRATION_ATTEMPTS):
+        conn = drv.register(f"user{i}")
+        assert drv.send(conn, f"REGISTER * * :{PASSWORD}")[0].command == "REGISTER"
+    conn = drv.register("onemore")
+    fail = only(drv.send(conn, f"REGISTER * * :{PASSWORD}"), "FAIL")
+    assert fail.params[1] == "TEMPORARILY_UNAVAILABLE"
+    assert "try again in" in fail.params[-1]
+    other_ip = drv.open("10.1.2.3")
+    drv.send(other_ip, "NICK elsewhere")
+    assert drv.send(other_ip, f"REGISTER * * :{PASSWORD}")[0].command == "REGISTER"
+    drv.clock.advance(access.REGISTRATION_WINDOW)
+    assert drv.send(conn, f"REGISTER * * :{PASSWORD}")[0].command == "REGISTER"

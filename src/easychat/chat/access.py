@@ -1,4 +1,4 @@
-"""Provides the core's access state: failed-login throttles and K-lines (bans)."""
+"""Provides the core's access state: login and registration throttles, K-lines (bans)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 # mistyping a password gets three tries; a guesser gets three a minute.
 LOGIN_ATTEMPTS = 3
 LOGIN_WINDOW = 60.0
+# Account registrations (REGISTER that reaches the password hashing) per IP
+# address within REGISTRATION_WINDOW seconds: ergo's default registration
+# throttling (30 per 10 minutes). It bounds both account spam and the scrypt
+# time one address can make the server loop spend.
+REGISTRATION_ATTEMPTS = 30
+REGISTRATION_WINDOW = 600.0
 # Keys (IPs, accounts) tracked at once; past it, expired keys are dropped,
 # so guessing random account names cannot grow the table without bound.
 MAX_THROTTLE_KEYS = 10_000
@@ -33,20 +39,28 @@ class Access:
     failures: dict[str, list[float]] = field(default_factory=dict)
     klines: dict[str, Kline] = field(default_factory=dict)
 
-    def wait(self, keys: Iterable[str], now: float) -> float:
-        """Seconds until another login may be tried for every key (0: now)."""
+    def wait(
+        self,
+        keys: Iterable[str],
+        now: float,
+        *,
+        limit: int = LOGIN_ATTEMPTS,
+        window: float = LOGIN_WINDOW,
+    ) -> float:
+        """Seconds until another attempt may be made for every key (0: now)."""
         longest = 0.0
         for key in keys:
-            recent = self._recent(key, now)
-            if len(recent) >= LOGIN_ATTEMPTS:
-                longest = max(longest, recent[0] + LOGIN_WINDOW - now)
+            recent = self._recent(key, now, window)
+            if len(recent) >= limit:
+                longest = max(longest, recent[0] + window - now)
         return longest
 
     def failed(self, keys: Iterable[str], now: float) -> None:
         """Counts one failed login against each key."""
         if len(self.failures) >= MAX_THROTTLE_KEYS:
             for key in list(self.failures):
-                self._recent(key, now)
+                window = REGISTRATION_WINDOW if key.startswith("register:") else LOGIN_WINDOW
+                self._recent(key, now, window)
         for key in keys:
             if key in self.failures or len(self.failures) < MAX_THROTTLE_KEYS:
                 self.failures.setdefault(key, []).append(now)
@@ -56,8 +70,8 @@ class Access:
         for key in keys:
             self.failures.pop(key, None)
 
-    def _recent(self, key: str, now: float) -> list[float]:
-        times = [t for t in self.failures.get(key, ()) if now - t < LOGIN_WINDOW]
+    def _recent(self, key: str, now: float, window: float) -> list[float]:
+        times = [t for t in self.failures.get(key, ()) if now - t < window]
         if times:
             self.failures[key] = times
         else:

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from easychat.chat import oper
+from easychat.chat import access, oper
 from easychat.chat.errors import IRCError
 from easychat.chat.passwords import hash_password, verify_password
 from easychat.proto import numerics as n
@@ -286,6 +286,16 @@ def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
         )
     if len(password) > MAX_PASSWORD_LEN:
         return _register_fail(core, client, "UNACCEPTABLE_PASSWORD", name, "Password too long")
+    now = core.clock()
+    key = (f"register:{client.host}",)
+    wait = core.access.wait(
+        key, now, limit=access.REGISTRATION_ATTEMPTS, window=access.REGISTRATION_WINDOW
+    )
+    if wait > 0:
+        log.warning("REGISTER %s from %s throttled", name, client.host)
+        text = f"Too many registrations from your address, try again in {int(wait) + 1} s"
+        return _register_fail(core, client, "TEMPORARILY_UNAVAILABLE", name, text)
+    core.access.failed(key, now)  # every attempt counts, not only failures
     _, time_ms = core.stamp()
     account = Account(name, hash_password(password), None if email == "*" else email, time_ms)
     if core.accounts.get(casefold(name)) is not None or not core.accounts.create(account):
