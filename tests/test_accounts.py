@@ -218,3 +218,32 @@ def test_registrations_are_throttled_per_ip() -> None:
     assert drv.send(other_ip, f"REGISTER * * :{PASSWORD}")[0].command == "REGISTER"
     drv.clock.advance(access.REGISTRATION_WINDOW)
     assert drv.send(conn, f"REGISTER * * :{PASSWORD}")[0].command == "REGISTER"
+
+
+def test_an_account_is_committed_with_the_turn_that_created_it(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """On the history's connection, REGISTER inside a turn whose history transaction
+    is open (a CHATHISTORY read flushed it) is committed before the reply is sent."""
+    path = tmp_path / "server.sqlite3"
+    history = SQLiteHistory(path)
+    server = make_server(history=history)
+    server.core.accounts = SQLiteAccounts(history.db)
+    alice = server.client()
+    alice.register("alice")
+    alice.send("CAP REQ :draft/chathistory batch")
+    alice.expect("CAP")
+    alice.send_raw(
+        b"PRIVMSG #lobby :first\r\n"
+        b"CHATHISTORY LATEST #lobby * 1\r\n" + f"REGISTER * * :{PASSWORD}\r\n".encode()
+    )
+    assert alice.expect("REGISTER").params[0] == "SUCCESS"
+    reader = sqlite3.connect(path)
+    try:
+        rows = reader.execute("SELECT name FROM accounts").fetchall()
+        stored = reader.execute("SELECT count(*) FROM messages WHERE command = 'PRIVMSG'")
+        assert rows == [("alice",)]
+        assert stored.fetchone()[0] == 1
+    finally:
+        reader.close()
+    alice.close()
