@@ -65,6 +65,16 @@ def test_password_goes_as_pass_without_sasl() -> None:
     assert out(session) == ["CAP END"]
 
 
+def test_a_reserved_nick_asks_for_the_password() -> None:
+    session = Session("alice")
+    events = feed(session, ":srv 433 * alice :Nickname is reserved by a different account")
+    assert isinstance(events[0], RegistrationFailed)
+    assert events[0].reason == "Nickname alice belongs to an account: enter its password"
+    events = Session("bob").feed(parse(":srv 433 * bob :Nickname is already in use"))
+    assert isinstance(events[0], RegistrationFailed)
+    assert "already in use" in events[0].reason
+
+
 def test_no_password_changes_nothing() -> None:
     session = Session("alice")
     feed(session, LS_SASL)
@@ -144,7 +154,7 @@ async def test_app_creates_an_account_then_logs_in_with_it(
     assert "wrong nickname or password" in text
     outcome, text = await login(port, tmp_path, "", create=False)
     assert outcome == "error"
-    assert "in use" in text or "reserved" in text
+    assert "belongs to an account: enter its password" in text
 
 
 async def test_app_checks_a_new_account_password_locally(

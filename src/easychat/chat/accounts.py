@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import logging
 from dataclasses import dataclass, replace
@@ -44,9 +45,12 @@ MIN_PASSWORD_LEN = 8
 # Longest password accepted (scrypt hashes anything, but a line is 512 bytes).
 MAX_PASSWORD_LEN = 300
 
-# Compared against when an account does not exist, so a login attempt for a
-# missing account costs the same scrypt time as a wrong password.
-_DUMMY_HASH = hash_password("not a real password")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when an account does not exist, so a login attempt for a
+    missing account costs the same scrypt time as a wrong password."""
+    return hash_password("not a real password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +187,7 @@ def check_login(core: ChatCore, client: Client, name: str, password: str) -> Acc
         log.warning("login as %s from %s throttled for %.0f s", name, client.host, wait)
         raise IRCError(n.ERR_SASLFAIL, f"Too many failed logins, try again in {int(wait) + 1} s")
     account = core.accounts.get(casefold(name))
-    stored = account.password_hash if account is not None else _DUMMY_HASH
+    stored = account.password_hash if account is not None else _dummy_hash()
     if verify_password(password, stored) and account is not None:
         core.access.succeeded(keys)
         return account

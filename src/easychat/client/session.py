@@ -273,6 +273,10 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
                 return [self._line(msg, None, LineKind.INFO, f"Nick in use, trying {self.nick}")]
         if not self.registered and code in _REGISTRATION_ERRORS:
             detail = args[0] if args else self.nick
+            if code == n.ERR_NICKNAMEINUSE and args and "reserved" in args[-1]:
+                # Our server (and ergo): "Nickname is reserved by a different account".
+                text = f"Nickname {detail} belongs to an account: enter its password"
+                return [RegistrationFailed(text)]
             return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
         if code == n.RPL_ISUPPORT:
             self._isupport(args[:-1])
