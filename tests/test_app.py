@@ -556,3 +556,26 @@ async def test_ctrl_q_says_goodbye(
     quit_msg = await doe.expect("QUIT")
     assert (quit_msg.source or "").startswith("John!")
     assert quit_msg.params[0] == "Quit: Leaving"
+
+
+async def test_rate_limit_wait_shows_in_the_input_bar(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """Over the server's flood limit, the input bar says how long until the next line."""
+    from easychat.chat.config import CoreConfig
+    from easychat.tui.widgets import ChatInput
+
+    server = make_server(CoreConfig(flood_burst=1, flood_rate=0.5, flood_paste=1))
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        field = screen.query_one("#message", ChatInput)
+        for text in ("one", "two", "three"):
+            await send_text(pilot, text)
+        await wait_for(
+            pilot,
+            lambda: "next line in" in str(field.border_subtitle),
+            what="the wait in the input bar",
+        )
+        lobby = screen.conversations.current
+        assert any(line.kind is LineKind.ERROR and "too fast" in line.text for line in lobby.lines)

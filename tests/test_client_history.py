@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime
 
+import pytest
+
 from easychat.client.conversations import SCROLLBACK_LINES, Conversation, ConversationKind
 from easychat.client.events import (
     Event,
@@ -12,6 +14,7 @@ from easychat.client.events import (
     HistoryFailed,
     Line,
     LineKind,
+    RateLimited,
 )
 from easychat.client.session import (
     MAX_BATCH_LINES,
@@ -368,11 +371,11 @@ def test_fail_without_target_answers_the_oldest_request() -> None:
 def test_other_fail_replies_are_shown() -> None:
     """A standard FAIL reply to another command shows its description."""
     session = negotiated()
-    (line,) = feed(session, ":s FAIL PRIVMSG RATE_LIMITED 2 :Slow down, try again in 2 s")
+    (line,) = feed(session, ":s FAIL SETNAME INVALID_REALNAME :Realname is not valid")
     assert isinstance(line, Line)
     assert (line.kind, line.text) == (
         LineKind.ERROR,
-        "PRIVMSG failed: Slow down, try again in 2 s",
+        "SETNAME failed: Realname is not valid",
     )
     assert feed(session, ":s FAIL X") == []
 
@@ -456,3 +459,20 @@ def test_newest_msgid_prefers_live_lines() -> None:
     conv = room_with([hline("old", 1)], [hline("live", 50), hline(None, 60, "info")])
     assert conv.newest_msgid() == "live"
     assert room_with([], []).newest_msgid() is None
+
+
+@pytest.mark.parametrize(
+    ("description", "wait"),
+    [
+        ("Sending too fast: your lines are queued and go out at 2 a second, the next in 3 s", 3.0),
+        ("Sending too fast: this line was not sent, retry in 0.5 s", 0.5),
+        ("Slow down", 0.0),
+    ],
+)
+def test_rate_limited_reports_the_wait(description: str, wait: float) -> None:
+    """standard-replies: `FAIL <command> RATE_LIMITED <description>` tells how long to wait."""
+    session = negotiated()
+    events = feed(session, f":easychat.local FAIL PRIVMSG RATE_LIMITED :{description}")
+    assert events[0] == RateLimited("PRIVMSG", wait)
+    assert isinstance(events[1], Line)
+    assert events[1].kind is LineKind.ERROR

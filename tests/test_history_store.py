@@ -401,3 +401,16 @@ def test_retention_prunes_old_history_from_the_core_timer() -> None:
     core.end_turn()
     core.tick()
     assert [r.message.params[1] for r in store.latest("#a", 10)] == ["new"]
+
+
+def test_fail_context_from_the_client_is_made_sendable() -> None:
+    """A CHATHISTORY subcommand holding a space is echoed as `*` in the FAIL, not a broken line."""
+    from tests.chatcore_harness import CoreDriver
+
+    driver = CoreDriver()
+    driver.core.history = SQLiteHistory(":memory:")
+    conn = driver.open()
+    driver.send(conn, "NICK alice")
+    driver.send(conn, "USER a 0 * :A")
+    (fail,) = [m for m in driver.send(conn, "CHATHISTORY :a b") if m.command == "FAIL"]
+    assert fail.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "*")

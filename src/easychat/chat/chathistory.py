@@ -34,7 +34,6 @@ def handle_chathistory(core: ChatCore, client: Client, msg: Message) -> None:
     respond with FAIL CHATHISTORY INVALID_TARGET": a room's history is for its
     current members, a private conversation's for its two people.
     """
-    server = core.config.server_name
     sub = msg.params[0].upper() if msg.params else ""
     try:
         if core.history is None:
@@ -47,7 +46,7 @@ def handle_chathistory(core: ChatCore, client: Client, msg: Message) -> None:
         target, key = access(core, client, msg.params, sub)
         records = query(core, client, sub, key, msg.params[2:])
     except HistoryError as err:
-        core.send(client, Message("FAIL", ("CHATHISTORY", err.code, *err.context), server))
+        core.fail(client, "CHATHISTORY", err.code, *err.context)
         return
     send_batch(core, client, target, records)
 

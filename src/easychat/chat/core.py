@@ -320,12 +320,18 @@ class ChatCore:
         """Queues the closing of `client`'s connection."""
         self._out.append(Close(client.id, reason))
 
-    def fail(self, client: Client, command: str, code: str, text: str) -> None:
-        """Queues the standard reply `FAIL <command> <code> :<text>` for `client`."""
-        self._fail(client, command, code, text)
+    def fail(self, client: Client, command: str, code: str, *context_and_text: str) -> None:
+        """Queues the standard reply `FAIL <command> <code> [<context>...] :<text>`.
 
-    def _fail(self, client: Client, command: str, code: str, text: str) -> None:
-        self.send(client, Message("FAIL", (command, code, text), self.config.server_name))
+        Like `reply`, context that came from the client and could not go on
+        the wire as a middle parameter is sent as `*`.
+        """
+        self._fail(client, command, code, *context_and_text)
+
+    def _fail(self, client: Client, command: str, code: str, *context_and_text: str) -> None:
+        parts = [command, code, *context_and_text]
+        safe = [p if _sendable_middle(p) else "*" for p in parts[:-1]]
+        self.send(client, Message("FAIL", (*safe, parts[-1]), self.config.server_name))
 
     def find_client(self, nick: str) -> Client | None:
         """The registered client with this nick, if any."""

@@ -123,6 +123,17 @@ class HistoryBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimited:
+    """The server is holding back our lines (`FAIL <cmd> RATE_LIMITED`).
+
+    `wait` is the number of seconds it said to wait, 0 when it did not say.
+    """
+
+    command: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryFailed:
     """The server refused a CHATHISTORY request (`FAIL CHATHISTORY ...`).
 
@@ -147,4 +158,5 @@ Event = (
     | ServerClosed
     | HistoryBatch
     | HistoryFailed
+    | RateLimited
 )

@@ -7,7 +7,14 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from easychat.client.events import Event, HistoryBatch, HistoryFailed, Line, LineKind
+from easychat.client.events import (
+    Event,
+    HistoryBatch,
+    HistoryFailed,
+    Line,
+    LineKind,
+    RateLimited,
+)
 from easychat.proto.message import Message
 
 if TYPE_CHECKING:
@@ -38,6 +45,9 @@ MAX_PENDING_HISTORY = 64
 
 # A msgid usable in a `msgid=` selector: one middle parameter.
 _SELECTOR_VALUE = re.compile(r"[^\s\x00]+\Z")
+
+# The wait in a RATE_LIMITED description ("... retry in 3 s", "... in 0.5 s").
+_WAIT = re.compile(r"\bin (\d+(?:\.\d+)?) ?s\b")
 
 
 @dataclass(slots=True)
@@ -167,6 +177,13 @@ class HistoryMixin:
             return []
         command, code, description = msg.params[0].upper(), msg.params[1], msg.params[-1]
         context = msg.params[2:-1]
+        if code == "RATE_LIMITED":
+            found = _WAIT.search(description)
+            wait = float(found.group(1)) if found else 0.0
+            return [
+                RateLimited(command, wait),
+                self._line(msg, None, LineKind.ERROR, f"{command}: {description}"),
+            ]
         if command != "CHATHISTORY":
             return [self._line(msg, None, LineKind.ERROR, f"{command} failed: {description}")]
         sub = context[0].upper() if context and context[0].upper() in _HISTORY_SUBCOMMANDS else None

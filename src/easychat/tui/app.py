@@ -27,6 +27,7 @@ from easychat.client.events import (
     MembersChanged,
     NickChanged,
     PeerRenamed,
+    RateLimited,
     Registered,
     RegistrationFailed,
     ServerClosed,
@@ -286,6 +287,8 @@ class EasyChatApp(App[None]):
             merge_page(chat, event, self.store, session, self.connection)
         elif isinstance(event, HistoryFailed):
             page_failed(chat, event)
+        elif isinstance(event, RateLimited):
+            chat.show_wait(event.wait)
         elif isinstance(event, Left):
             conv = chat.conversations.get(event.channel)
             if conv is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -12,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, OptionList, Static
 
 from easychat.client.conversations import Conversation, ConversationKind, Conversations, Paging
@@ -70,6 +72,8 @@ class ChatScreen(Screen[None]):
         self.members: dict[str, list[Member]] = {}
         self.topics: dict[str, str] = {}
         self.ready = False  # widgets exist; until then only the model changes
+        self._wait_until = 0.0
+        self._wait_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -141,6 +145,26 @@ class ChatScreen(Screen[None]):
         banner = self.query_one("#banner", Static)
         banner.update(text)
         banner.set_class(bool(text), "visible")
+
+    def show_wait(self, seconds: float) -> None:
+        """Says in the input bar how long the server is holding our lines back."""
+        if not self.ready:
+            return
+        self._wait_until = time.monotonic() + max(seconds, 1.0)
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(0.5, self._update_wait)
+        self._update_wait()
+
+    def _update_wait(self) -> None:
+        field = self.query_one("#message", ChatInput)
+        left = self._wait_until - time.monotonic()
+        if left <= 0:
+            field.border_subtitle = ""
+            if self._wait_timer is not None:
+                self._wait_timer.stop()
+                self._wait_timer = None
+            return
+        field.border_subtitle = f"sending too fast: next line in {math.ceil(left)} s"
 
     def switch_to(self, conv: Conversation) -> None:
         """Makes `conv` current and redraws the log for it."""
