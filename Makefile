@@ -34,3 +34,8 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## bench: EasyChat vs ngircd on issue 6's scenarios, a table of medians and ratios (minutes)
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,415 @@
+"""Provides `make bench`: EasyChat against ngircd on issue 6's scenarios, as a table of ratios.
+
+Run it from the repository root:
+
+    make bench                                        # the full run (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick        # tiny scenarios, 1 run each (seconds)
+    .venv/bin/python benchmarks/run.py --servers easychat --only fanout-50
+    .venv/bin/python benchmarks/run.py --help
+
+Every run starts a fresh server on a free loopback port, drives it with
+benchmarks/ircbench.py (in this process), and stops it; runs alternate
+EasyChat and ngircd, 3 of each per scenario by default, and the table shows
+the medians and the EasyChat/ngircd ratio (for latency and kB per
+connection lower is better, so a ratio below 1 favours EasyChat).
+
+EasyChat runs as `python -m easychat serve` with history in a fresh SQLite
+file (`--db`), `--replay-lines 0`, `--log-level warning`, a 256 MiB
+`--sendq`, no autojoin (clients JOIN #bench, as on ngircd), `--max-clients`
+above the scenario's clients, and every option of
+easychat.options_limits.LIMIT_OPTIONS set to 0 (flood control and per-IP
+limits off). The "history" scenario runs EasyChat only, with `--db :memory:`
+(off) and a file (on).
+
+ngircd runs from a config this script writes: MaxConnections = 0,
+MaxConnectionsIP = 0, MaxJoins = 10000, MaxPenaltyTime = 0 (ngircd 26's
+switch that turns command penalties off), long ping timeouts, no DNS, ident
+or PAM. What cannot be turned off in ngircd: it handles at most a few
+commands per client per loop turn (a compiled-in constant), its read
+buffer per client is fixed, and it closes a client whose write buffer
+passes its compiled-in maximum ("Write buffer space exhausted") -- that
+would show here as lost messages and failed clients. Its listen backlog is
+a compiled-in 10: the connect burst (2,000 at once) overflows it and the
+kernel's SYN retries (1, 3, 7 s...) set its pace; the burst gives up after
+20 s and counts the rest as failed. Every other scenario connects 10 at a
+time so that no server's backlog is measured there.
+
+The script raises its soft open-files limit (inherited by both servers) up
+to the hard limit; when that cannot hold a scenario's clients, the scenario
+is scaled down and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+if __package__:
+    from benchmarks import ircbench
+else:  # run as a script: benchmarks/ is on sys.path
+    import ircbench
+
+from easychat.options_limits import LIMIT_OPTIONS
+
+HOST = "127.0.0.1"
+START_SECONDS = 15.0
+STOP_SECONDS = 5.0
+# EasyChat's send queue: large enough that no receiver is ever cut off.
+SENDQ = 256 << 20
+# File descriptors beyond the clients: server files, listening socket, the
+# generator's own selector and pipes.
+SPARE_FDS = 200
+
+NGIRCD_CONFIG = """\
+[Global]
+Name = bench.ngircd.local
+Info = ircbench target
+Listen = {host}
+Ports = {port}
+MotdPhrase = "ircbench"
+ServerUID = {uid}
+
+[Limits]
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 10000
+MaxNickLength = 30
+MaxPenaltyTime = 0
+PingTimeout = 600
+PongTimeout = 600
+
+[Options]
+PAM = no
+Ident = no
+DNS = no
+"""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the table: a load and the number it is judged by."""
+
+    name: str
+    title: str
+    plan: ircbench.Plan
+    metric: str  # a Report field
+    unit: str
+    higher_is_better: bool = True
+    servers: tuple[str, ...] = ("easychat", "ngircd")
+
+
+def scenarios(quick: bool) -> list[Scenario]:
+    """Issue 6's scenarios, or tiny versions of them with `quick`."""
+    P = ircbench.Plan
+    q = quick
+    fanout_small = P(clients=5 if q else 50, senders=2 if q else 5, messages=100 if q else 2000)
+    return [
+        Scenario("fanout-50", "fan-out 50 x 5 x 2,000", fanout_small, "msgs_per_s", "msg/s"),
+        Scenario(
+            "fanout-500",
+            "fan-out 500 x 10 x 200",
+            P(clients=20 if q else 500, senders=3 if q else 10, messages=50 if q else 200),
+            "msgs_per_s",
+            "msg/s",
+        ),
+        Scenario(
+            "direct",
+            "one-to-one 20,000",
+            P(clients=2, senders=1, messages=500 if q else 20000, direct=True, join=False),
+            "msgs_per_s",
+            "msg/s",
+        ),
+        Scenario(
+            "latency",
+            "p99 latency at 1,000 msg/s, 50 members",
+            P(
+                clients=10 if q else 50,
+                senders=2 if q else 5,
+                messages=100 if q else 1000,
+                rate=500 if q else 1000,
+            ),
+            "latency_p99_ms",
+            "ms",
+            higher_is_better=False,
+        ),
+        Scenario(
+            "burst",
+            "connect burst 2,000",
+            P(
+                clients=50 if q else 2000,
+                messages=0,
+                join=False,
+                concurrency=0,
+                setup_timeout=5 if q else 20,
+            ),
+            "connections_per_s",
+            "conn/s",
+        ),
+        Scenario(
+            "idle",
+            "5,000 idle registered connections",
+            P(clients=50 if q else 5000, messages=0, join=False),
+            "kb_per_connection",
+            "kB/conn",
+            higher_is_better=False,
+        ),
+        Scenario(
+            "history",
+            "EasyChat history on/off (fan-out 50 x 5 x 2,000)",
+            fanout_small,
+            "msgs_per_s",
+            "msg/s",
+            servers=("easychat", "easychat-memory"),
+        ),
+    ]
+
+
+class BenchError(Exception):
+    """A server could not be started."""
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Waits until the server accepts connections on `port`."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a port that is not open yet
+    raise BenchError(f"server did not listen within {START_SECONDS} s")
+
+
+def easychat_command(port: int, db: str, clients: int) -> list[str]:
+    """`easychat serve` with history in `db` and every limit off."""
+    limits = [arg for option in LIMIT_OPTIONS for arg in (f"--{option.name}", "0")]
+    return [
+        *(sys.executable, "-m", "easychat", "serve", "--host", HOST, "--port", str(port)),
+        *("--db", db, "--replay-lines", "0", "--log-level", "warning"),
+        *("--sendq", str(SENDQ), "--max-clients", str(clients + SPARE_FDS), "--autojoin", ""),
+        *("--ping-interval", "600", "--registration-timeout", "120"),
+        *limits,
+    ]
+
+
+def ngircd_binary() -> str | None:
+    """Path of the ngircd executable, if installed."""
+    found = shutil.which("ngircd") or "/usr/sbin/ngircd"
+    return found if Path(found).exists() else None
+
+
+@contextlib.contextmanager
+def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, int]]:
+    """A fresh server of `kind`; yields its PID and port, and stops it."""
+    port = free_port()
+    log = tmp / f"{kind}-{run}-{port}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
+    if kind == "ngircd":
+        binary = ngircd_binary()
+        if binary is None:
+            raise BenchError("ngircd is not installed (apt-get install ngircd)")
+        conf = tmp / f"ngircd-{port}.conf"
+        uid = "nobody" if os.getuid() == 0 else str(os.getuid())
+        conf.write_text(NGIRCD_CONFIG.format(host=HOST, port=port, uid=uid))
+        conf.chmod(0o644)
+        command = [binary, "--nodaemon", "--config", str(conf)]
+    else:
+        db = ":memory:" if kind == "easychat-memory" else str(tmp / f"history-{port}.sqlite3")
+        command = easychat_command(port, db, clients)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_listening(port, proc, log)
+        time.sleep(0.2)  # the probe connection is gone before RSS is read
+        yield proc.pid, port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def fit_to_fds(plan: ircbench.Plan, fds: int) -> tuple[ircbench.Plan, str]:
+    """`plan` scaled down to what the open-files limit holds, and a note when it was."""
+    # The server and the generator each hold one descriptor per client.
+    room = fds - SPARE_FDS
+    if plan.clients <= room:
+        return plan, ""
+    return replace(plan, clients=room), f"scaled to {room:,} clients (open-files limit {fds:,})"
+
+
+def median_or_none(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def run_scenario(
+    scenario: Scenario, runs: int, fds: int, tmp: Path, say: Callable[[str], None]
+) -> dict[str, object]:
+    """Runs `scenario` `runs` times on each server, alternating; returns its table row."""
+    plan, note = fit_to_fds(scenario.plan, fds)
+    values: dict[str, list[float]] = {kind: [] for kind in scenario.servers}
+    lost = dict.fromkeys(scenario.servers, 0)
+    failed = dict.fromkeys(scenario.servers, 0)
+    bottleneck = False
+    for run in range(1, runs + 1):
+        for kind in scenario.servers:
+            try:
+                with server(kind, plan.clients, tmp, run) as (pid, port):
+                    report = ircbench.run(replace(plan, port=port, pid=pid))
+            except (BenchError, OSError) as exc:
+                say(f"  {scenario.name} run {run} {kind}: failed: {exc}")
+                failed[kind] += plan.clients
+                continue
+            value = getattr(report, scenario.metric)
+            if value is not None:
+                values[kind].append(float(value))
+            lost[kind] += report.lost
+            failed[kind] += report.failed
+            bottleneck |= report.generator_bottleneck
+            shown = "-" if value is None else f"{value:,.2f}"
+            say(
+                f"  {scenario.name} run {run} {kind:<15} {shown:>14} {scenario.unit:<8}"
+                f" lost {report.lost:,} failed {report.failed:,}"
+                f" generator CPU {report.generator_cpu:.0%}"
+                + ("".join(f"\n    error: {e}" for e in report.errors))
+            )
+    first = scenario.servers[0]
+    second = scenario.servers[1] if len(scenario.servers) > 1 else None
+    a = median_or_none(values[first])
+    b = median_or_none(values[second]) if second else None
+    notes = [note] if note else []
+    if bottleneck:
+        notes.append("generator near 100 % CPU in some run: it may be the bottleneck")
+    return {
+        "scenario": scenario,
+        "a": a,
+        "b": b,
+        "ratio": (a / b) if a is not None and b else None,
+        "lost": (lost[first], lost[second] if second else 0),
+        "failed": (failed[first], failed[second] if second else 0),
+        "notes": notes,
+    }
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    """The medians as a Markdown table."""
+
+    def num(value: object) -> str:
+        if not isinstance(value, float):
+            return "-"
+        return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+
+    lines = [
+        "| scenario | unit | EasyChat | ngircd | EasyChat/ngircd | lost (E/n) | failed (E/n) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    notes: list[str] = []
+    for row in rows:
+        scenario = row["scenario"]
+        assert isinstance(scenario, Scenario)
+        ratio = row["ratio"]
+        better = "higher is better" if scenario.higher_is_better else "lower is better"
+        lost, failed = row["lost"], row["failed"]
+        assert isinstance(lost, tuple)
+        assert isinstance(failed, tuple)
+        title = scenario.title
+        if scenario.name == "history":
+            title += " -- columns: on, off; ratio on/off"
+        lines.append(
+            f"| {title} | {scenario.unit} ({better}) | {num(row['a'])} | {num(row['b'])}"
+            f" | {'-' if not isinstance(ratio, float) else f'{ratio:.2f}'}"
+            f" | {lost[0]:,}/{lost[1]:,} | {failed[0]:,}/{failed[1]:,} |"
+        )
+        row_notes = row["notes"]
+        assert isinstance(row_notes, list)
+        notes.extend(f"{scenario.title}: {n}" for n in row_notes)
+    return "\n".join(lines + ([""] + [f"- {n}" for n in notes] if notes else []))
+
+
+def machine() -> str:
+    """nproc, CPU model, Python and ngircd versions."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    ngircd = "not installed"
+    binary = ngircd_binary()
+    if binary:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+        ngircd = (out.stdout.splitlines() or ["?"])[0]
+    return (
+        f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, {ngircd},"
+        f" open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]:,}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the scenarios and prints the table; 1 if anything was lost or failed."""
+    parser = argparse.ArgumentParser(description="EasyChat vs ngircd on issue 6's scenarios.")
+    parser.add_argument("--quick", action="store_true", help="tiny scenarios, 1 run each")
+    parser.add_argument("--runs", type=int, help="runs per server per scenario (3; 1 with --quick)")
+    parser.add_argument(
+        "--servers",
+        choices=("both", "easychat"),
+        default="both",
+        help="'easychat' skips ngircd (no ratios)",
+    )
+    parser.add_argument("--only", nargs="*", help="scenario names to run (all)")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 3)
+    wanted = max(s.plan.clients for s in scenarios(args.quick)) * 2 + SPARE_FDS
+    fds = ircbench.raise_fd_limit(wanted)
+    chosen = [s for s in scenarios(args.quick) if not args.only or s.name in args.only]
+    if args.servers == "easychat":
+        chosen = [replace(s, servers=tuple(k for k in s.servers if k != "ngircd")) for s in chosen]
+    print(f"# ircbench: EasyChat vs ngircd, {datetime.date.today().isoformat()}")
+    print(f"machine: {machine()}")
+    print(
+        f"command: {' '.join(['benchmarks/run.py', *(argv if argv is not None else sys.argv[1:])])}"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ircbench-") as tmp:
+        Path(tmp).chmod(0o755)  # ngircd reads its config as "nobody"
+        for scenario in chosen:
+            rows.append(run_scenario(scenario, runs, fds, Path(tmp), print))
+    print()
+    print(table(rows))
+    bad = any(
+        sum(row["lost"]) or sum(row["failed"])  # type: ignore[arg-type]
+        for row in rows
+    )
+    print(f"\nlost or failed: {'yes' if bad else 'none'}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
