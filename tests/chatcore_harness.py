@@ -58,7 +58,7 @@ class CoreDriver:
                 decoded = parse(wire[:-2].decode())
                 assert list(action.targets), "Send with no targets"
                 assert len(set(action.targets)) == len(action.targets), "duplicate targets"
-                for target in action.targets:
+                for target in action.recipients():
                     assert target not in self.closed, f"sent to closed connection {target}"
                     self.inbox[target].append(decoded)
             else:

@@ -29,7 +29,7 @@ class Harness:
         """Puts every sent message in its recipients' inboxes."""
         for action in actions:
             if isinstance(action, Send):
-                for target in action.targets:
+                for target in action.recipients():
                     self.inbox.setdefault(target, []).append(action.message)
 
     def user(self, nick: str, host: str = "127.0.0.1") -> User:
@@ -588,7 +588,7 @@ def test_room_message_reaches_exactly_its_members(h: Harness) -> None:
     actions = h.core.receive(alice.conn, b"PRIVMSG #room :hi room")
     sends = [a for a in actions if isinstance(a, Send)]
     assert len(sends) == 1
-    assert sorted(sends[0].targets) == sorted([bob.conn, carol.conn])
+    assert sorted(sends[0].recipients()) == sorted([bob.conn, carol.conn])
     h.deliver(list(actions))
     assert alice.take() == []
     assert dave.take() == []

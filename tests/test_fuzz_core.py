@@ -232,7 +232,7 @@ class Shell:
             assert isinstance(action, Send)
             assert list(action.targets), "Send with no targets"
             assert len(set(action.targets)) == len(action.targets), f"duplicate targets {action}"
-            for target in action.targets:
+            for target in action.recipients():
                 assert target in self.open, f"sent to a closed connection {target}: {action}"
             check_wire(action.message)
             self.sent += 1

@@ -15,10 +15,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Deliver `message` to every connection in `targets`."""
+    """Deliver `message` to every connection in `targets` but `exclude`.
+
+    The core reuses one `targets` object for a room while its membership
+    lasts, so the shell can coalesce consecutive Sends to the same room.
+    """
 
     targets: Sequence[int]
     message: Message
+    exclude: int | None = None
+
+    def recipients(self) -> list[int]:
+        """The connections that get the message: `targets` without `exclude`."""
+        return [target for target in self.targets if target != self.exclude]
 
 
 @dataclass(frozen=True, slots=True)

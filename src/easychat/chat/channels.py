@@ -69,6 +69,7 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         channel.invited.discard(client)
         channel.members[client] = set()
     client.channels[folded] = channel
+    channel.audience = None
     log.info("%s joined %s", client.nick, channel.name)
     core.event([channel], channel.members, Message("JOIN", (channel.name,), client.prefix))
     if channel.topic:

@@ -25,6 +25,22 @@ from easychat.proto.servertime import format_time
 
 log = logging.getLogger("easychat.chat")
 
+# What decides the tags a client gets: server-time, message-tags,
+# account-tag, extended-join.
+CapsClass = tuple[bool, bool, bool, bool]
+
+
+def caps_class(client: Client) -> CapsClass:
+    """The client's capability class (see `CapsClass`)."""
+    caps = client.caps
+    return (
+        "server-time" in caps,
+        "message-tags" in caps,
+        "account-tag" in caps,
+        "extended-join" in caps,
+    )
+
+
 # Seconds between two runs of history retention (--history-days).
 PRUNE_INTERVAL = 3600.0
 
@@ -68,6 +84,11 @@ class ChatCore:
         # Times never go backwards, so history ids and times agree.
         self._last_ms = history.last_time_ms() if history is not None else 0
         self._batches = 0
+        # msgids: a random prefix per server start (48 bits, so restarts do
+        # not collide) and a counter; one urandom call per start, not per
+        # message.
+        self._msgid_prefix = secrets.token_hex(6)
+        self._msgid_seq = 0
         self._uncommitted = False
         self._next_prune = 0.0
         self.ip_limits = IPLimits(config)
@@ -237,7 +258,8 @@ class ChatCore:
         """A new msgid and the current time in ms (never earlier than the last)."""
         now_ms = max(int(self.clock() * 1000), self._last_ms)
         self._last_ms = now_ms
-        return secrets.token_hex(10), now_ms
+        self._msgid_seq += 1
+        return f"{self._msgid_prefix}{self._msgid_seq:x}", now_ms
 
     def new_batch(self) -> str:
         """A reference for a BATCH, unique on this server."""
@@ -262,30 +284,59 @@ class ChatCore:
         `account-tag` adds the sender's `account`; `extended-join` gets
         JOIN with the account and real name.
         """
-        groups: dict[tuple[bool, bool, bool, bool], list[int]] = {}
+        groups: dict[CapsClass, list[int]] = {}
         for client in clients:
-            caps = client.caps
-            key = (
-                "server-time" in caps,
-                "message-tags" in caps,
-                "account-tag" in caps,
-                "extended-join" in caps,
-            )
-            groups.setdefault(key, []).append(client.id)
+            groups.setdefault(caps_class(client), []).append(client.id)
         account = source_account(self, msg) if self.accounts is not None else None
-        for (with_time, with_tags, with_account, extended), ids in groups.items():
-            if with_tags:
-                chosen = tags if with_time else {k: v for k, v in tags.items() if k != "time"}
-            elif with_time and "time" in tags:
-                chosen = {"time": tags["time"]}
-                if "batch" in tags:
-                    chosen["batch"] = tags["batch"]
-            else:
-                chosen = {"batch": tags["batch"]} if "batch" in tags else {}
-            if with_account and account is not None:
-                chosen = {**chosen, "account": account}
-            out = extended_join(self, msg) if extended else msg
-            self._out.append(Send(tuple(ids), replace(out, tags=chosen) if chosen else out))
+        for key, ids in groups.items():
+            self._out.append(Send(tuple(ids), self._variant(key, msg, tags, account)))
+
+    def broadcast(
+        self, channel: Channel, sender: Client, msg: Message, tags: dict[str, str], *, echo: bool
+    ) -> None:
+        """Sends a message to a whole room (the sender only with `echo`).
+
+        When every member has the same capabilities, this is one Send to the
+        room's cached member tuple with the sender excluded, which lets the
+        shell coalesce a turn's messages to the room into one chunk per member.
+        """
+        ids, key = self.audience(channel)
+        if key is None:
+            recipients = [m for m in channel.members if echo or m is not sender]
+            self.deliver(recipients, msg, tags)
+            return
+        account = source_account(self, msg) if self.accounts is not None else None
+        variant = self._variant(key, msg, tags, account)
+        self._out.append(Send(ids, variant, None if echo else sender.id))
+
+    def audience(self, channel: Channel) -> tuple[tuple[int, ...], CapsClass | None]:
+        """The room's member ids (one tuple while membership lasts) and their
+        common capability class, or None when members differ."""
+        cached = channel.audience
+        if cached is None:
+            ids = tuple(member.id for member in channel.members)
+            keys = {caps_class(member) for member in channel.members}
+            cached = (ids, keys.pop() if len(keys) == 1 else None)
+            channel.audience = cached
+        return cached
+
+    def _variant(
+        self, key: CapsClass, msg: Message, tags: dict[str, str], account: str | None
+    ) -> Message:
+        """`msg` with the tags (and JOIN form) one capability class gets."""
+        with_time, with_tags, with_account, extended = key
+        if with_tags:
+            chosen = tags if with_time else {k: v for k, v in tags.items() if k != "time"}
+        elif with_time and "time" in tags:
+            chosen = {"time": tags["time"]}
+            if "batch" in tags:
+                chosen["batch"] = tags["batch"]
+        else:
+            chosen = {"batch": tags["batch"]} if "batch" in tags else {}
+        if with_account and account is not None:
+            chosen = {**chosen, "account": account}
+        out = extended_join(self, msg) if extended else msg
+        return replace(out, tags=chosen) if chosen else out
 
     def record(
         self, key: str, msg: Message, msgid: str, time_ms: int, tags: dict[str, str] | None = None
@@ -353,6 +404,7 @@ class ChatCore:
     def remove_member(self, channel: Channel, client: Client) -> None:
         """Takes `client` out of `channel`, dropping the channel when empty."""
         channel.members.pop(client, None)
+        channel.audience = None
         client.channels.pop(channel.folded, None)
         if not channel.members:
             self.channels.pop(channel.folded, None)

@@ -86,12 +86,14 @@ def deliver(
     out = Message(command, params, client.prefix)
     if len(out.format().encode()) > MAX_LINE_BYTES - 2:
         raise IRCError(n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
+    room: Channel | None = None
     if is_channel(target):
         channel = core.find_channel(target)
         if channel is None:
             raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
         check_can_send(channel, client)
-        recipients = [m for m in channel.members if m is not client]
+        room = channel
+        recipients: list[Client] = []
         params = (channel.name, *params[1:])
         key = channel.folded
         log.info("<%s> %s: %s", client.nick, channel.name, text)
@@ -108,9 +110,16 @@ def deliver(
     out = Message(command, params, client.prefix)
     msgid, time_ms = core.stamp()
     tags = core.tags_for(msgid, time_ms, client_tags)
+    echo = "echo-message" in client.caps
+    if room is not None and command != "TAGMSG" and client in room.members:
+        core.broadcast(room, client, out, tags, echo=echo)
+        core.record(key, out, msgid, time_ms, client_tags)
+        return
+    if room is not None:
+        recipients = [m for m in room.members if m is not client]
     if command == "TAGMSG":  # only for clients that understand tags
         recipients = [m for m in recipients if "message-tags" in m.caps]
-    if "echo-message" in client.caps:
+    if echo:
         recipients.append(client)
     core.deliver(recipients, out, tags)
     core.record(key, out, msgid, time_ms, client_tags)

@@ -128,6 +128,8 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
                     client.caps.discard(name[1:])
                 else:
                     client.caps.add(name)
+            for channel in client.channels.values():
+                channel.audience = None  # its members' capability classes changed
             core.send(client, Message("CAP", (client.name, "ACK", wanted), server))
         else:
             # "at least the first 100 characters" of the request, cut to fit.

@@ -76,6 +76,9 @@ class Channel:
     # Clients invited since they last joined; kept as clients, not nicks, so
     # an invitation does not pass to whoever takes the nick next.
     invited: set[Client] = field(default_factory=set)
+    # (member ids, common capability class): rebuilt after any change of
+    # membership or of a member's capabilities (see ChatCore.audience).
+    audience: tuple[tuple[int, ...], tuple[bool, bool, bool, bool] | None] | None = None
 
     @property
     def folded(self) -> str:

@@ -8,7 +8,7 @@ import selectors
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from easychat.chat.actions import Action, Close, Send
 from easychat.chat.core import ChatCore
@@ -134,6 +134,9 @@ class Server:
         self._dirty: set[Connection] = set()
         self._drops: list[tuple[Connection, str]] = []
         self._write_failures: list[tuple[int, str]] = []
+        # The run of Sends to one room being coalesced (see _apply).
+        self._run_targets: Sequence[int] | None = None
+        self._run: list[tuple[bytes, int | None]] = []
         self._stopping = False
         self._listeners: list[Listener] = []
         self._wake_r, self._wake_w = socket.socketpair()
@@ -202,6 +205,7 @@ class Server:
                 self._expire_handshakes()
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
+            self._end_run()
             self._commit()
             self._flush_dirty()
         self._shutdown()
@@ -356,30 +360,81 @@ class Server:
     # -- output --------------------------------------------------------------
 
     def _apply(self, actions: Iterable[Action]) -> None:
-        """Carries out the core's actions: queue bytes, schedule closes."""
+        """Carries out the core's actions: queue bytes, schedule closes.
+
+        Consecutive Sends to the same room (the same `targets` object) are
+        held as a run and written as one chunk per member when anything
+        else happens or the turn ends: per-member work is then per turn, not
+        per message. Anything else ends the run first, so every connection
+        still gets its lines in the order the core produced them.
+        """
         conns = self.conns
         for action in actions:
             if isinstance(action, Send):
                 data = action.message.to_bytes()
-                for target in action.targets:
-                    conn = conns.get(target)
-                    if conn is None or conn.closing:
-                        continue
-                    conn.out += data
-                    self._dirty.add(conn)
-                    if len(conn.out) > self.sendq:
-                        conn.closing = True
-                        self._drops.append((conn, "SendQ exceeded"))
+                if action.targets is self._run_targets:
+                    self._run.append((data, action.exclude))
+                    continue
+                self._end_run()
+                if len(action.targets) > 1:
+                    self._run_targets = action.targets
+                    self._run = [(data, action.exclude)]
+                else:
+                    self._queue(action.targets, data, action.exclude)
             elif isinstance(action, Close):
+                self._end_run()
                 conn = conns.get(action.conn)
                 if conn is not None:
                     conn.closing = True
                     self._dirty.add(conn)
+        self._process_drops()
+
+    def _process_drops(self) -> None:
+        """Drops the clients whose send queue overflowed."""
         while self._drops:
             conn, reason = self._drops.pop()
             if conn.id in self.conns:
                 conn.out.clear()
                 self._drop(conn, reason)
+
+    def _end_run(self) -> None:
+        """Writes the held run: the whole chunk to each member, and to each
+        excluded sender the run without its own lines."""
+        targets = self._run_targets
+        if targets is None:
+            return
+        run, self._run, self._run_targets = self._run, [], None
+        if len(run) == 1:
+            self._queue(targets, run[0][0], run[0][1])
+            self._process_drops()
+            return
+        excluded = {exclude for _, exclude in run if exclude is not None}
+        for sender in excluded:
+            if sender in targets:
+                rest = b"".join(data for data, exclude in run if exclude != sender)
+                if rest:
+                    self._queue((sender,), rest, None)
+        self._queue(targets, b"".join(data for data, _ in run), excluded)
+        self._process_drops()
+
+    def _queue(self, targets: Sequence[int], data: bytes, skip: int | set[int] | None) -> None:
+        """Appends `data` to each target's buffer (but `skip`), with the SendQ check."""
+        conns = self.conns
+        dirty = self._dirty
+        sendq = self.sendq
+        skipped = skip if isinstance(skip, set) else {skip} if skip is not None else ()
+        for target in targets:
+            if target in skipped:
+                continue
+            conn = conns.get(target)
+            if conn is None or conn.closing:
+                continue
+            out = conn.out
+            out += data
+            dirty.add(conn)
+            if len(out) > sendq:
+                conn.closing = True
+                self._drops.append((conn, "SendQ exceeded"))
 
     def _flush_dirty(self) -> None:
         dirty, self._dirty = self._dirty, set()
@@ -453,6 +508,7 @@ class Server:
             self._end_handshake(conn)
         self._drop_failed_writers()
         self._apply(self.core.shutdown())
+        self._end_run()
         self._commit()
         self._dirty.clear()
         self._linger(SHUTDOWN_GRACE_SECONDS)

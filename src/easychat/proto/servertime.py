@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def format_time(ms: int) -> str:
     """Milliseconds since the epoch as an IRCv3 `time` tag value."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+    return _seconds(ms // 1000) + f".{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _seconds(seconds: int) -> str:
+    # Messages of the same second share this part: formatted once.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def parse_time(text: str) -> int:
