@@ -405,3 +405,19 @@ def test_away_text_is_cut_in_bytes(drv: CoreDriver) -> None:
     assert away == "é" * (AWAYLEN // 2)
     reply = only(drv.send(alice, f"PRIVMSG {'b' * 30} :hi"), n.RPL_AWAY)
     assert reply.params[-1] == away
+
+
+def test_message_to_oneself_with_echo_message_arrives_once() -> None:
+    """With echo-message, `PRIVMSG <own nick>` is one copy, not the relay plus the echo."""
+    from easychat.chat.actions import Send
+    from tests.chatcore_harness import CoreDriver
+
+    driver = CoreDriver()
+    conn = driver.open()
+    driver.send(conn, "CAP REQ :echo-message")
+    driver.send(conn, "CAP END")
+    driver.send(conn, "NICK alice")
+    driver.send(conn, "USER a 0 * :A")
+    actions = driver.core.receive(conn, b"PRIVMSG alice :note to self")
+    sends = [a for a in actions if isinstance(a, Send) and a.message.command == "PRIVMSG"]
+    assert [s.recipients() for s in sends] == [[conn]]

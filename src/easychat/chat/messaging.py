@@ -119,7 +119,7 @@ def deliver(
         recipients = [m for m in room.members if m is not client]
     if command == "TAGMSG":  # only for clients that understand tags
         recipients = [m for m in recipients if "message-tags" in m.caps]
-    if echo:
+    if echo and client not in recipients:  # a message to oneself comes once
         recipients.append(client)
     core.deliver(recipients, out, tags)
     core.record(key, out, msgid, time_ms, client_tags)
