@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -17,17 +14,11 @@ import pytest
 from easychat import __version__
 from easychat.chat.config import CoreConfig
 from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+from tests.serverproc import ServerProcess, clean_env
 from tests.test_robustness import assert_serves
 
 # The shutdown promise: every client told, process gone, within this long.
 EXIT_SECONDS = 1.0
-
-_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-
-def clean_env() -> dict[str, str]:
-    """The environment without EASYCHAT_* settings that could change the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -42,62 +33,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-class ServerProcess:
-    """`easychat serve` in a subprocess, its stdout read line by line by a thread."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1", "--port", "0"),
-                *("--db", ":memory:", "--replay-lines", "0"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=clean_env(),
-        )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.port = int(self.wait_for(_LISTENING).group(1))
-        self.wait_for(re.compile(re.escape("Waiting for a connection...")))
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_for(self, pattern: re.Pattern[str]) -> re.Match[str]:
-        """The first match of `pattern` in the coming output lines."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                line = self.lines.get(timeout=max(remaining, 0.001))
-            except queue.Empty:
-                raise TimeoutError(f"no {pattern.pattern!r} in {self.output!r}") from None
-            if line is None:
-                raise AssertionError(f"server exited before {pattern.pattern!r}: {self.output!r}")
-            self.output.append(line)
-            if match := pattern.search(line):
-                return match
-
-    def kill(self) -> None:
-        """Ends the process if a test left it running."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(TIMEOUT)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 @pytest.fixture
 def server_process() -> Iterator[ServerProcess]:
     """A running `easychat serve`; killed after the test if still alive."""
-    proc = ServerProcess()
+    proc = ServerProcess(":memory:", "--replay-lines", "0")
     yield proc
-    proc.kill()
+    proc.close()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
