@@ -6,40 +6,23 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from easychat.chat import flood
 from easychat.chat.access import Access
-from easychat.chat.accounts import AccountStore, extended_join, source_account
+from easychat.chat.accounts import AccountStore
 from easychat.chat.actions import Action, Close, Command, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
+from easychat.chat.delivery import Delivery
 from easychat.chat.errors import IRCError
-from easychat.chat.history import HistoryStore, Record
+from easychat.chat.history import HistoryStore
 from easychat.chat.iplimits import IPLimits
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
 from easychat.proto.names import casefold
-from easychat.proto.servertime import format_time
 
 log = logging.getLogger("easychat.chat")
-
-# What decides the tags a client gets: server-time, message-tags,
-# account-tag, extended-join.
-CapsClass = tuple[bool, bool, bool, bool]
-
-
-def caps_class(client: Client) -> CapsClass:
-    """The client's capability class (see `CapsClass`)."""
-    caps = client.caps
-    return (
-        "server-time" in caps,
-        "message-tags" in caps,
-        "account-tag" in caps,
-        "extended-join" in caps,
-    )
-
 
 # Seconds between two runs of history retention (--history-days).
 PRUNE_INTERVAL = 3600.0
@@ -54,7 +37,7 @@ def _sendable_middle(param: str) -> bool:
     return bool(param) and " " not in param and not param.startswith(":")
 
 
-class ChatCore:
+class ChatCore(Delivery):
     """All server state. Feed it connection events; it returns what to send.
 
     Every public method returns the list of actions (`Send`, `Close`) that the
@@ -130,7 +113,7 @@ class ChatCore:
         except UnicodeDecodeError:
             word = line.split(b" ", 1)[0]
             command = word.decode().upper() if word.isascii() and word.isalpha() else "*"
-            self._fail(client, command, "INVALID_UTF8", "Message rejected, it was not UTF-8")
+            self.fail(client, command, "INVALID_UTF8", "Message rejected, it was not UTF-8")
             return self._take()
         try:
             msg = parse(text)
@@ -141,7 +124,7 @@ class ChatCore:
             self.reply(client, n.ERR_UNKNOWNERROR, "*", f"Malformed message: {exc}")
             return self._take()
         if flood.admit(self, client, msg):
-            self._dispatch(client, msg)
+            self.dispatch(client, msg)
         return self._take()
 
     def line_too_long(self, conn: int) -> list[Action]:
@@ -210,7 +193,8 @@ class ChatCore:
         out, self._out = self._out, []
         return out
 
-    def _dispatch(self, client: Client, msg: Message) -> None:
+    def dispatch(self, client: Client, msg: Message) -> None:
+        """Handles one parsed line from `client` now, past flood control."""
         command = self.commands.get(msg.command)
         try:
             if command is None:
@@ -227,10 +211,6 @@ class ChatCore:
                 self.reply(client, err.numeric, *err.params)
             if not client.registered and msg.command in REGISTRATION_STEPS:
                 self.registration_failed(client)
-
-    def dispatch(self, client: Client, msg: Message) -> None:
-        """Handles one parsed line from `client` now, past flood control."""
-        self._dispatch(client, msg)
 
     def registration_failed(self, client: Client) -> None:
         """Counts a failed registration step against the client's address.
@@ -254,107 +234,6 @@ class ChatCore:
         if targets:
             self._out.append(Send(targets, msg))
 
-    def stamp(self) -> tuple[str, int]:
-        """A new msgid and the current time in ms (never earlier than the last)."""
-        now_ms = max(int(self.clock() * 1000), self._last_ms)
-        self._last_ms = now_ms
-        self._msgid_seq += 1
-        return f"{self._msgid_prefix}{self._msgid_seq:x}", now_ms
-
-    def new_batch(self) -> str:
-        """A reference for a BATCH, unique on this server."""
-        self._batches += 1
-        return f"b{self._batches}"
-
-    def tags_for(
-        self, msgid: str, time_ms: int, extra: dict[str, str] | None = None
-    ) -> dict[str, str]:
-        """The tags of a stamped message: time, msgid and client-only tags."""
-        tags = {"time": format_time(time_ms), "msgid": msgid}
-        if extra:
-            tags.update(extra)
-        return tags
-
-    def deliver(self, clients: Iterable[Client], msg: Message, tags: dict[str, str]) -> None:
-        """Sends `msg` to each client with the tags its capabilities allow.
-
-        `server-time` gets the `time` tag; `message-tags` gets the rest
-        (msgid, client-only tags, batch). Recipients with the same
-        capabilities share one Send, so the line is encoded once per group.
-        `account-tag` adds the sender's `account`; `extended-join` gets
-        JOIN with the account and real name.
-        """
-        groups: dict[CapsClass, list[int]] = {}
-        for client in clients:
-            groups.setdefault(caps_class(client), []).append(client.id)
-        account = source_account(self, msg) if self.accounts is not None else None
-        for key, ids in groups.items():
-            self._out.append(Send(tuple(ids), self._variant(key, msg, tags, account)))
-
-    def broadcast(
-        self, channel: Channel, sender: Client, msg: Message, tags: dict[str, str], *, echo: bool
-    ) -> None:
-        """Sends a message to a whole room (the sender only with `echo`).
-
-        When every member has the same capabilities, this is one Send to the
-        room's cached member tuple with the sender excluded, which lets the
-        shell coalesce a turn's messages to the room into one chunk per member.
-        """
-        ids, key = self.audience(channel)
-        if key is None:
-            recipients = [m for m in channel.members if echo or m is not sender]
-            self.deliver(recipients, msg, tags)
-            return
-        account = source_account(self, msg) if self.accounts is not None else None
-        variant = self._variant(key, msg, tags, account)
-        self._out.append(Send(ids, variant, None if echo else sender.id))
-
-    def audience(self, channel: Channel) -> tuple[tuple[int, ...], CapsClass | None]:
-        """The room's member ids (one tuple while membership lasts) and their
-        common capability class, or None when members differ."""
-        cached = channel.audience
-        if cached is None:
-            ids = tuple(member.id for member in channel.members)
-            keys = {caps_class(member) for member in channel.members}
-            cached = (ids, keys.pop() if len(keys) == 1 else None)
-            channel.audience = cached
-        return cached
-
-    def _variant(
-        self, key: CapsClass, msg: Message, tags: dict[str, str], account: str | None
-    ) -> Message:
-        """`msg` with the tags (and JOIN form) one capability class gets."""
-        with_time, with_tags, with_account, extended = key
-        if with_tags:
-            chosen = tags if with_time else {k: v for k, v in tags.items() if k != "time"}
-        elif with_time and "time" in tags:
-            chosen = {"time": tags["time"]}
-            if "batch" in tags:
-                chosen["batch"] = tags["batch"]
-        else:
-            chosen = {"batch": tags["batch"]} if "batch" in tags else {}
-        if with_account and account is not None:
-            chosen = {**chosen, "account": account}
-        out = extended_join(self, msg) if extended else msg
-        return replace(out, tags=chosen) if chosen else out
-
-    def record(
-        self, key: str, msg: Message, msgid: str, time_ms: int, tags: dict[str, str] | None = None
-    ) -> None:
-        """Stores a message or event under a history key (if history is on)."""
-        if self.history is not None:
-            self.history.append(Record(msgid, time_ms, key, msg, tags or {}))
-            self._uncommitted = True
-
-    def event(
-        self, channels: Iterable[Channel], recipients: Iterable[Client], msg: Message
-    ) -> None:
-        """A room event (JOIN, PART, KICK, QUIT, NICK, TOPIC): stamped, stored, sent."""
-        msgid, time_ms = self.stamp()
-        for channel in channels:
-            self.record(channel.folded, msg, msgid, time_ms)
-        self.deliver(recipients, msg, self.tags_for(msgid, time_ms))
-
     def reply(self, client: Client, numeric: str, *params: str) -> None:
         """Queues a numeric reply from the server to `client`.
 
@@ -377,9 +256,6 @@ class ChatCore:
         Like `reply`, context that came from the client and could not go on
         the wire as a middle parameter is sent as `*`.
         """
-        self._fail(client, command, code, *context_and_text)
-
-    def _fail(self, client: Client, command: str, code: str, *context_and_text: str) -> None:
         parts = [command, code, *context_and_text]
         safe = [p if _sendable_middle(p) else "*" for p in parts[:-1]]
         self.send(client, Message("FAIL", (*safe, parts[-1]), self.config.server_name))

@@ -8,12 +8,14 @@ import selectors
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from easychat.chat.actions import Action, Close, Send
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryWriteError
-from easychat.proto.framing import TOO_LONG, LineBuffer
+from easychat.net.connection import Connection
+from easychat.net.handshakes import Handshakes
+from easychat.net.output import Output
+from easychat.proto.framing import TOO_LONG
 
 log = logging.getLogger("easychat.server")
 
@@ -54,34 +56,10 @@ MAX_TICK_SECONDS = 1.0
 # registration timeout starts only once the handshake is done.
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
 
-# TLS connections accepted but not yet through their handshake. They are not
-# clients yet (the core's client limits do not see them) and each holds an
-# OpenSSL session, so they get their own cap; past it a new TLS connection is
-# closed at once. Equal to the default client limit: a full server's worth.
-MAX_PENDING_HANDSHAKES = 1024
 
 # What a non-blocking socket (plain or TLS) raises when it would block. A TLS
 # read may need to write (and a write to read), so both TLS kinds are here.
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
-
-
-class Connection:
-    """The shell's view of one client socket."""
-
-    __slots__ = ("closing", "deadline", "framing", "host", "id", "out", "secure", "sock", "writing")
-
-    def __init__(
-        self, conn_id: int, sock: socket.socket, host: str = "", *, secure: bool = False
-    ) -> None:
-        self.id = conn_id
-        self.sock = sock
-        self.host = host
-        self.secure = secure
-        self.deadline = 0.0  # while handshaking: when it is given up
-        self.framing = LineBuffer()
-        self.out = bytearray()
-        self.writing = False
-        self.closing = False
 
 
 class Listener:
@@ -94,7 +72,7 @@ class Listener:
         self.tls = tls
 
 
-class Server:
+class Server(Output, Handshakes):
     """One thread, one selector: accepts, reads, feeds ChatCore, writes.
 
     Output for each client is appended to its buffer and sent once at the end
@@ -265,67 +243,6 @@ class Server:
             self.selector.register(sock, selectors.EVENT_READ, conn)
             self._apply(self.core.connect(conn.id, conn.host))
 
-    # -- TLS handshakes ----------------------------------------------------------
-
-    def _start_handshake(
-        self, conn_id: int, sock: socket.socket, host: str, tls: ssl.SSLContext
-    ) -> None:
-        if len(self._handshakes) >= MAX_PENDING_HANDSHAKES:
-            log.warning("refused TLS connection from %s: too many handshakes in progress", host)
-            sock.close()
-            return
-        try:
-            wrapped = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        except (ssl.SSLError, OSError) as exc:
-            log.info("TLS setup failed for %s: %s", host, exc)
-            sock.close()
-            return
-        conn = Connection(conn_id, wrapped, host, secure=True)
-        conn.deadline = time.monotonic() + self.handshake_timeout
-        self._handshakes[conn.id] = conn
-        self.selector.register(wrapped, selectors.EVENT_READ, conn)
-
-    def _handshake(self, conn: Connection) -> None:
-        """Runs one step of a TLS handshake; on success the core sees a new client."""
-        sock = conn.sock
-        assert isinstance(sock, ssl.SSLSocket)
-        try:
-            sock.do_handshake()
-        except ssl.SSLWantReadError:
-            self.selector.modify(sock, selectors.EVENT_READ, conn)
-            return
-        except ssl.SSLWantWriteError:
-            self.selector.modify(sock, selectors.EVENT_WRITE, conn)
-            return
-        except (ssl.SSLError, OSError) as exc:
-            # Peer input: a plain-text client on the TLS port, a scanner, a
-            # client that rejected our certificate. Logged, never raised.
-            reason = exc.reason if isinstance(exc, ssl.SSLError) else None
-            log.info("TLS handshake with %s failed: %s", conn.host, reason or exc)
-            self._end_handshake(conn)
-            return
-        del self._handshakes[conn.id]
-        self.conns[conn.id] = conn
-        self.selector.modify(sock, selectors.EVENT_READ, conn)
-        log.debug("TLS connection %d from %s: %s", conn.id, conn.host, sock.version())
-        self._apply(self.core.connect(conn.id, conn.host, secure=True))
-        # Lines sent right behind the handshake may already be here.
-        if conn.id in self.conns:
-            self._read(conn)
-
-    def _expire_handshakes(self) -> None:
-        """Closes TLS connections whose handshake outlived its timeout."""
-        now = time.monotonic()
-        for conn in [c for c in self._handshakes.values() if c.deadline <= now]:
-            log.info("TLS handshake with %s timed out", conn.host)
-            self._end_handshake(conn)
-
-    def _end_handshake(self, conn: Connection) -> None:
-        del self._handshakes[conn.id]
-        with contextlib.suppress(KeyError, ValueError):
-            self.selector.unregister(conn.sock)
-        conn.sock.close()
-
     def _read(self, conn: Connection) -> None:
         sock = conn.sock
         try:
@@ -356,85 +273,6 @@ class Server:
             else:
                 assert isinstance(line, bytes)
                 self._apply(core.receive(conn.id, line))
-
-    # -- output --------------------------------------------------------------
-
-    def _apply(self, actions: Iterable[Action]) -> None:
-        """Carries out the core's actions: queue bytes, schedule closes.
-
-        Consecutive Sends to the same room (the same `targets` object) are
-        held as a run and written as one chunk per member when anything
-        else happens or the turn ends: per-member work is then per turn, not
-        per message. Anything else ends the run first, so every connection
-        still gets its lines in the order the core produced them.
-        """
-        conns = self.conns
-        for action in actions:
-            if isinstance(action, Send):
-                data = action.message.to_bytes()
-                if action.targets is self._run_targets:
-                    self._run.append((data, action.exclude))
-                    continue
-                self._end_run()
-                if len(action.targets) > 1:
-                    self._run_targets = action.targets
-                    self._run = [(data, action.exclude)]
-                else:
-                    self._queue(action.targets, data, action.exclude)
-            elif isinstance(action, Close):
-                self._end_run()
-                conn = conns.get(action.conn)
-                if conn is not None:
-                    conn.closing = True
-                    self._dirty.add(conn)
-        self._process_drops()
-
-    def _process_drops(self) -> None:
-        """Drops the clients whose send queue overflowed."""
-        while self._drops:
-            conn, reason = self._drops.pop()
-            if conn.id in self.conns:
-                conn.out.clear()
-                self._drop(conn, reason)
-
-    def _end_run(self) -> None:
-        """Writes the held run: the whole chunk to each member, and to each
-        excluded sender the run without its own lines."""
-        targets = self._run_targets
-        if targets is None:
-            return
-        run, self._run, self._run_targets = self._run, [], None
-        if len(run) == 1:
-            self._queue(targets, run[0][0], run[0][1])
-            self._process_drops()
-            return
-        excluded = {exclude for _, exclude in run if exclude is not None}
-        for sender in excluded:
-            if sender in targets:
-                rest = b"".join(data for data, exclude in run if exclude != sender)
-                if rest:
-                    self._queue((sender,), rest, None)
-        self._queue(targets, b"".join(data for data, _ in run), excluded)
-        self._process_drops()
-
-    def _queue(self, targets: Sequence[int], data: bytes, skip: int | set[int] | None) -> None:
-        """Appends `data` to each target's buffer (but `skip`), with the SendQ check."""
-        conns = self.conns
-        dirty = self._dirty
-        sendq = self.sendq
-        skipped = skip if isinstance(skip, set) else {skip} if skip is not None else ()
-        for target in targets:
-            if target in skipped:
-                continue
-            conn = conns.get(target)
-            if conn is None or conn.closing:
-                continue
-            out = conn.out
-            out += data
-            dirty.add(conn)
-            if len(out) > sendq:
-                conn.closing = True
-                self._drops.append((conn, "SendQ exceeded"))
 
     def _flush_dirty(self) -> None:
         dirty, self._dirty = self._dirty, set()
