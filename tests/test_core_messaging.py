@@ -421,3 +421,23 @@ def test_message_to_oneself_with_echo_message_arrives_once() -> None:
     actions = driver.core.receive(conn, b"PRIVMSG alice :note to self")
     sends = [a for a in actions if isinstance(a, Send) and a.message.command == "PRIVMSG"]
     assert [s.recipients() for s in sends] == [[conn]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ("#room", "hello"),
+        ("#room", "two words"),
+        ("#room", ""),
+        ("#room", ":starts with colon"),
+        ("bob", "é€👋"),
+        ("#room",),
+    ],
+)
+def test_relayed_length_is_counted_as_the_formatter_writes_it(params: tuple[str, ...]) -> None:
+    """The 417 check counts bytes instead of formatting; both must agree."""
+    from easychat.chat.messaging import relayed_bytes
+    from easychat.proto.message import Message
+
+    msg = Message("PRIVMSG", params, "alice!a@127.0.0.1")
+    assert relayed_bytes("alice!a@127.0.0.1", "PRIVMSG", params) == len(msg.format().encode())

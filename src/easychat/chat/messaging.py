@@ -83,8 +83,7 @@ def deliver(
     the sender too when it asked for `echo-message`.
     """
     params: tuple[str, ...] = (target,) if command == "TAGMSG" else (target, text)
-    out = Message(command, params, client.prefix)
-    if len(out.format().encode()) > MAX_LINE_BYTES - 2:
+    if relayed_bytes(client.prefix, command, params) > MAX_LINE_BYTES - 2:
         raise IRCError(n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
     room: Channel | None = None
     if is_channel(target):
@@ -123,6 +122,18 @@ def deliver(
         recipients.append(client)
     core.deliver(recipients, out, tags)
     core.record(key, out, msgid, time_ms, client_tags)
+
+
+def relayed_bytes(source: str, command: str, params: tuple[str, ...]) -> int:
+    """The length of `:source COMMAND params...` as the formatter writes it (no tags).
+
+    Counted, not formatted: the message is encoded once, by the shell. The
+    last parameter gets a ':' when it is empty, holds a space or starts with one.
+    """
+    *middle, last = params
+    colon = not last or " " in last or last.startswith(":")
+    head = f":{source} {command} {' '.join(middle)} " if middle else f":{source} {command} "
+    return len(head.encode()) + colon + len(last.encode())
 
 
 def check_can_send(channel: Channel, client: Client) -> None:
