@@ -19,7 +19,8 @@ T0 = 1_700_000_000_000
 
 def say(n: int, target: str = ROOM, time_ms: int | None = None, nick: str = "alice") -> Record:
     """Message number `n`: msgid `m{n}`, one second after the previous one."""
-    text = Message("PRIVMSG", (target, f"text {n}"), f"{nick}!{nick}@host")
+    # A private conversation's key holds both nicks; the line names the peer.
+    text = Message("PRIVMSG", (target.rpartition("\0")[2], f"text {n}"), f"{nick}!{nick}@host")
     when = T0 + n * 1000 if time_ms is None else time_ms
     return Record(f"m{n}", when, target, text)
 
@@ -109,7 +110,7 @@ def test_commit_makes_rows_visible_to_other_connections(tmp_path: Path) -> None:
 def test_schema_version_and_wal(tmp_path: Path) -> None:
     """A new file is at the current schema version, in WAL mode."""
     history = SQLiteHistory(tmp_path / "h.db")
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     assert history.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert history.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     history.close()
@@ -158,6 +159,60 @@ def test_version_1_file_is_migrated_keeping_rows(tmp_path: Path) -> None:
     assert history.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert numbers(history.export(ROOM)) == [1]
     assert history.private_keys("bob") == [key]
+    history.close()
+
+
+def test_version_2_file_is_migrated_to_lines(tmp_path: Path) -> None:
+    """Schema 2 rows (JSON columns) become lines: params, source and client tags survive."""
+    path = tmp_path / "h.db"
+    history = SQLiteHistory(path)
+    history.db.executescript(
+        "DROP TABLE messages; CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
+        " target TEXT NOT NULL, time_ms INTEGER NOT NULL, command TEXT NOT NULL, source TEXT,"
+        " params TEXT NOT NULL, tags TEXT, UNIQUE (target, msgid));"
+        " PRAGMA user_version = 2;"
+    )
+    history.db.executemany(
+        "INSERT INTO messages (msgid, target, time_ms, command, source, params, tags)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            ("m1", ROOM, T0, "PRIVMSG", "alice!a@h", '["#lobby", "hello there"]', None),
+            ("m2", ROOM, T0 + 1, "TAGMSG", "alice!a@h", '["#lobby"]', '{"+react": "a b;c"}'),
+            ("m3", ROOM, T0 + 2, "JOIN", "bob!b@h", '["#lobby"]', None),
+            ("m4", ROOM, T0 + 3, "QUIT", "bob!b@h", '[""]', None),
+        ],
+    )
+    history.db.close()
+    history = SQLiteHistory(path)
+    assert history.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    records = history.export(ROOM)
+    assert [(r.msgid, r.time_ms, r.message, r.tags) for r in records] == [
+        ("m1", T0, Message("PRIVMSG", (ROOM, "hello there"), "alice!a@h"), {}),
+        ("m2", T0 + 1, Message("TAGMSG", (ROOM,), "alice!a@h"), {"+react": "a b;c"}),
+        ("m3", T0 + 2, Message("JOIN", (ROOM,), "bob!b@h"), {}),
+        ("m4", T0 + 3, Message("QUIT", ("",), "bob!b@h"), {}),
+    ]
+    assert numbers(history.after(ROOM, at(2), 10)) == [3, 4]
+    assert numbers(history.latest(ROOM, 10, messages_only=True)) == [1, 2]
+    history.close()
+
+
+def test_time_selectors_across_gaps_in_ids(tmp_path: Path) -> None:
+    """Time bounds come from a binary search on ids; pruned ranges and equal times hold."""
+    history = SQLiteHistory(tmp_path / "h.db")
+    times = [T0, T0, T0 + 5, T0 + 5, T0 + 5, T0 + 9, T0 + 20, T0 + 20]
+    for n, when in enumerate(times, start=1):
+        history.append(say(n, time_ms=when))
+    history.commit()
+    history.db.execute("DELETE FROM messages WHERE msgid IN ('m2', 'm4', 'm7')")
+    assert numbers(history.after(ROOM, Selector(time_ms=T0), 10)) == [3, 5, 6, 8]
+    assert numbers(history.after(ROOM, Selector(time_ms=T0 + 4), 10)) == [3, 5, 6, 8]
+    assert numbers(history.before(ROOM, Selector(time_ms=T0 + 5), 10)) == [1]
+    assert numbers(history.before(ROOM, Selector(time_ms=T0 + 6), 10)) == [1, 3, 5]
+    assert numbers(history.after(ROOM, Selector(time_ms=T0 + 20), 10)) == []
+    assert numbers(history.before(ROOM, Selector(time_ms=T0 + 99), 10)) == [1, 3, 5, 6, 8]
+    assert history.prune(T0 + 9) == 3
+    assert numbers(history.export(ROOM)) == [6, 8]
     history.close()
 
 
@@ -355,11 +410,11 @@ def test_latest_and_before_walk_the_target_id_index(store: SQLiteHistory, only: 
     store.before(ROOM, at(15), 100, messages_only=only)
     store.before(ROOM, time_of(15), 100, messages_only=only)
     store.db = spy.db
-    selects = [(sql, args) for sql, args in spy.sql if "ORDER BY" in sql]
+    selects = [(sql, args) for sql, args in spy.sql if "INDEXED BY" in sql]
     assert len(selects) == 3
     for sql, args in spy.sql:
         detail = plan(store, sql, args)
-        assert "SCAN" not in detail, (sql, detail)
+        assert "SCAN messages" not in detail, (sql, detail)
         assert "TEMP B-TREE" not in detail, (sql, detail)
     for sql, args in selects:
         assert "INDEX messages_target_id (target=? AND id<?)" in plan(store, sql, args), sql

@@ -49,6 +49,9 @@ class HistoryStore(Protocol):
     def append(self, record: Record) -> None:
         """Adds a record to the current transaction."""
 
+    def append_line(self, msgid: str, time_ms: int, target: str, command: str, line: str) -> None:
+        """`append` for a message already formatted, as relayed without tags."""
+
     def commit(self) -> None:
         """Makes everything appended durable."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from easychat.chat.history import HistoryWriteError, Record, Selector
-from easychat.proto.message import Message
+from easychat.proto.message import Message, format_message, parse
 
 # The schema version this code writes; older files are migrated on open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 # Migration i takes a file from user_version i to i + 1; each runs in one
@@ -68,11 +69,40 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX conversations_first ON conversations (first);
     CREATE INDEX conversations_second ON conversations (second);
     """,
+    # 3: a record is stored as the IRC line it was relayed as (client-only
+    # tags included), not as JSON columns, and the two time indexes are
+    # gone: ids grow with time, so a time is turned into an id bound by a
+    # binary search on the rowid (see `_first_id_at`). Each message then
+    # costs one table row and two index entries instead of five. The rows
+    # are copied by `_migrate_to_3`, which formats each old one.
+    """
+    CREATE TABLE messages_v3 (
+        id      INTEGER PRIMARY KEY,
+        target  TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        msgid   TEXT NOT NULL,
+        command TEXT NOT NULL,
+        line    TEXT NOT NULL,
+        UNIQUE (target, msgid)
+    );
+    """,
 )
 
-_COLUMNS = "id, msgid, target, time_ms, command, source, params, tags"
+# Run after migration 3's statement and its copy, in the same transaction
+# (one statement each: `executescript` would commit first).
+_MIGRATION_3_END = (
+    "DROP TABLE messages",
+    "ALTER TABLE messages_v3 RENAME TO messages",
+    "CREATE INDEX messages_target_id ON messages (target, id)",
+)
 
-Row = tuple[int, str, str, int, str, str | None, str, str | None]
+_COLUMNS = "id, msgid, target, time_ms, line"
+
+Row = tuple[int, str, str, int, str]
+
+_INSERT_SQL = (
+    "INSERT OR IGNORE INTO messages (msgid, target, time_ms, command, line) VALUES (?, ?, ?, ?, ?)"
+)
 
 # An id above every stored id.
 _NO_ID = 1 << 62
@@ -99,7 +129,7 @@ class SQLiteHistory:
         # FULL: a committed turn survives power loss, not only a crash.
         self.db.execute("PRAGMA synchronous=FULL")
         self._migrate()
-        self._pending: list[tuple[str, str, int, str, str | None, str, str | None]] = []
+        self._pending: list[tuple[str, str, int, str, str]] = []
         self._in_tx = False
 
     def _migrate(self) -> None:
@@ -109,12 +139,41 @@ class SQLiteHistory:
                 f"{self.path} has history schema {version}; this EasyChat knows {SCHEMA_VERSION}"
             )
         for step in range(version, SCHEMA_VERSION):
+            if step == 2:
+                self._migrate_to_3()
+                continue
             self.db.executescript(
                 f"BEGIN IMMEDIATE; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;"
             )
         if 0 < version < 2:  # private conversations written before the table existed
             rows = self.db.execute("SELECT DISTINCT target FROM messages").fetchall()
             self.db.executemany(_CONVERSATION_SQL, _conversations(str(t) for (t,) in rows))
+
+    def _migrate_to_3(self) -> None:
+        """Copies every schema-2 row into the line format, in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(_MIGRATIONS[2])
+            old = self.db.execute(
+                "SELECT id, msgid, target, time_ms, command, source, params, tags"
+                " FROM messages ORDER BY id"
+            )
+            while rows := old.fetchmany(1000):
+                self.db.executemany(
+                    "INSERT INTO messages_v3 (id, target, time_ms, msgid, command, line)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (seq, target, time_ms, msgid, command, _line(command, source, params, tags))
+                        for seq, msgid, target, time_ms, command, source, params, tags in rows
+                    ],
+                )
+            for statement in _MIGRATION_3_END:
+                self.db.execute(statement)
+            self.db.execute("PRAGMA user_version = 3")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Commits what is pending and closes the file."""
@@ -124,19 +183,19 @@ class SQLiteHistory:
     # -- writing -----------------------------------------------------------
 
     def append(self, record: Record) -> None:
-        """Buffers a record for the current transaction."""
+        """Buffers a record for the current transaction.
+
+        Records come in time order (the chat core's clock never goes
+        backwards): the time queries rely on ids growing with time.
+        """
         msg = record.message
-        self._pending.append(
-            (
-                record.msgid,
-                record.target,
-                record.time_ms,
-                msg.command,
-                msg.source,
-                json.dumps(msg.params, ensure_ascii=False),
-                json.dumps(record.tags, ensure_ascii=False) if record.tags else None,
-            )
-        )
+        line = format_message(replace(msg, tags=record.tags) if record.tags else msg)
+        self._pending.append((record.msgid, record.target, record.time_ms, msg.command, line))
+
+    def append_line(self, msgid: str, time_ms: int, target: str, command: str, line: str) -> None:
+        """`append` for a message already formatted: `line` is `format_message`
+        of it as relayed, with its client-only tags and no others."""
+        self._pending.append((msgid, target, time_ms, command, line))
 
     def _flush(self) -> None:
         if not self._pending:
@@ -144,11 +203,7 @@ class SQLiteHistory:
         if not self._in_tx:
             self.db.execute("BEGIN")
             self._in_tx = True
-        self.db.executemany(
-            "INSERT OR IGNORE INTO messages (msgid, target, time_ms, command, source, params, tags)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            self._pending,
-        )
+        self.db.executemany(_INSERT_SQL, self._pending)
         self.db.executemany(_CONVERSATION_SQL, _conversations(row[1] for row in self._pending))
         self._pending.clear()
 
@@ -181,14 +236,39 @@ class SQLiteHistory:
     # lets time go backwards), so "after 12:00" is "after the last id at or
     # before 12:00" and every query walks the (target, id) index.
 
+    def _first_id_at(self, time_ms: int) -> int:
+        """An id bound for a time: records below it are older than `time_ms`,
+        records at or above it are not.
+
+        A binary search on the rowid (ids grow with time), so no index on
+        time is kept: about 30 rowid lookups for a billion records.
+        """
+        self._flush()
+        low, high = self.db.execute(
+            "SELECT (SELECT MIN(id) FROM messages), (SELECT MAX(id) FROM messages)"
+        ).fetchone()
+        if low is None:
+            return 1
+        low, high = int(low), int(high) + 1
+        while low < high:
+            mid = (low + high) // 2
+            seq, when = self.db.execute(
+                "SELECT id, time_ms FROM messages WHERE id >= ? ORDER BY id LIMIT 1", (mid,)
+            ).fetchone()
+            if when >= time_ms:
+                high = mid
+            else:
+                low = int(seq) + 1
+        return low
+
     def _after_id(self, target: str, point: Selector) -> int | None:
         """Records after `point` have ids above this; None for an unknown msgid."""
         self._flush()
         if point.msgid is not None:
             return self._msgid_id(target, point.msgid)
+        bound = self._first_id_at((point.time_ms or 0) + 1)
         row = self.db.execute(
-            "SELECT MAX(id) FROM messages WHERE target = ? AND time_ms <= ?",
-            (target, point.time_ms or 0),
+            "SELECT MAX(id) FROM messages WHERE target = ? AND id < ?", (target, bound)
         ).fetchone()
         return int(row[0] or 0)
 
@@ -197,9 +277,9 @@ class SQLiteHistory:
         self._flush()
         if point.msgid is not None:
             return self._msgid_id(target, point.msgid)
+        bound = self._first_id_at(point.time_ms or 0)
         row = self.db.execute(
-            "SELECT MIN(id) FROM messages WHERE target = ? AND time_ms >= ?",
-            (target, point.time_ms or 0),
+            "SELECT MIN(id) FROM messages WHERE target = ? AND id >= ?", (target, bound)
         ).fetchone()
         return int(row[0]) if row[0] is not None else _NO_ID
 
@@ -302,15 +382,18 @@ class SQLiteHistory:
         """Of `keys`, those with records in the time range, with their latest time."""
         if not keys:
             return []
-        self._flush()
         low, high = min(start_ms, end_ms), max(start_ms, end_ms)
-        marks = ",".join("?" * len(keys))
-        rows = self.db.execute(
-            f"SELECT target, MAX(time_ms) FROM messages WHERE target IN ({marks})"
-            " AND time_ms > ? AND time_ms < ? GROUP BY target ORDER BY MAX(time_ms) ASC LIMIT ?",
-            (*keys, low, high, limit),
-        )
-        return [(str(target), int(latest)) for target, latest in rows]
+        above, below = self._first_id_at(low + 1), self._first_id_at(high)
+        found: list[tuple[int, str, int]] = []
+        for target in dict.fromkeys(keys):
+            row = self.db.execute(
+                "SELECT id, time_ms FROM messages WHERE id = (SELECT MAX(id) FROM messages"
+                " WHERE target = ? AND id >= ? AND id < ?)",
+                (target, above, below),
+            ).fetchone()
+            if row is not None:
+                found.append((int(row[0]), target, int(row[1])))
+        return [(target, latest) for _, target, latest in sorted(found)[:limit]]
 
     def private_keys(self, nick_key: str) -> list[str]:
         """The private-conversation keys that involve this casefolded nick."""
@@ -325,14 +408,15 @@ class SQLiteHistory:
     def prune(self, before_ms: int) -> int:
         """Deletes records older than `before_ms`; returns how many."""
         self.commit()
-        cursor = self.db.execute("DELETE FROM messages WHERE time_ms < ?", (before_ms,))
+        bound = self._first_id_at(before_ms)
+        cursor = self.db.execute("DELETE FROM messages WHERE id < ?", (bound,))
         return cursor.rowcount
 
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
         self._flush()
-        row = self.db.execute("SELECT MAX(time_ms) FROM messages").fetchone()
-        return int(row[0] or 0)
+        row = self.db.execute("SELECT time_ms FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+        return int(row[0]) if row is not None else 0
 
     def export(self, target: str) -> list[Record]:
         """Every record of one target, oldest first (for operators)."""
@@ -360,6 +444,15 @@ def _conversations(targets: Iterable[str]) -> list[tuple[str, str, str]]:
 
 
 def _record(row: Row) -> Record:
-    seq, msgid, target, time_ms, command, source, params, tags = row
-    message = Message(command, tuple(json.loads(params)), source)
-    return Record(msgid, time_ms, target, message, json.loads(tags) if tags else {}, seq)
+    seq, msgid, target, time_ms, line = row
+    message = parse(line, strict=False)
+    tags = message.tags
+    if tags:
+        message = replace(message, tags={})
+    return Record(msgid, time_ms, target, message, tags, seq)
+
+
+def _line(command: str, source: str | None, params: str, tags: str | None) -> str:
+    """A schema-2 row (JSON params and tags) as the line schema 3 stores."""
+    message = Message(command, tuple(json.loads(params)), source, json.loads(tags) if tags else {})
+    return format_message(message)
