@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from easychat.chat.actions import Action, Close, Send
+from easychat.chat.actions import Action, Close, Send, SendBytes
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.proto.limits import MAX_LINE_BYTES
-from easychat.proto.message import Message, parse
+from easychat.proto.message import Message, encode, parse
 
 # The clock starts far from zero so that a bug treating 0 as "never" shows.
 CLOCK_START = 1_700_000_000.0
@@ -50,10 +50,17 @@ class CoreDriver:
     def apply(self, actions: Iterable[Action]) -> None:
         """Records the core's actions, checking each message is wire-valid."""
         for action in actions:
-            if isinstance(action, Send):
-                line = action.message.format()
-                assert len(line.encode()) <= MAX_LINE_BYTES - 2, f"line too long: {line!r}"
-                wire = action.message.to_bytes()
+            if isinstance(action, Send | SendBytes):
+                if isinstance(action, Send):
+                    line = action.message.format()
+                    wire = action.message.to_bytes()
+                else:  # the fast path's bytes: one line, exactly what Send would encode
+                    wire = action.data
+                    assert wire.count(b"\r\n") == 1, wire
+                    line = wire[:-2].decode()
+                    assert encode(parse(line)) == wire, "the fast path encodes differently"
+                body = line.split(" ", 1)[1] if line.startswith("@") else line
+                assert len(body.encode()) <= MAX_LINE_BYTES - 2, f"line too long: {line!r}"
                 assert wire.endswith(b"\r\n")
                 decoded = parse(wire[:-2].decode())
                 assert list(action.targets), "Send with no targets"

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from easychat.chat import config as limits
-from easychat.chat.actions import Send
+from easychat.chat.actions import Send, SendBytes
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.proto.limits import MAX_LINE_BYTES
-from easychat.proto.message import Message
+from easychat.proto.message import Message, parse
 
 SERVER = "easychat.local"
 
@@ -28,9 +28,12 @@ class Harness:
     def deliver(self, actions: list[object]) -> None:
         """Puts every sent message in its recipients' inboxes."""
         for action in actions:
-            if isinstance(action, Send):
+            if isinstance(action, Send | SendBytes):
+                message = (
+                    action.message if isinstance(action, Send) else parse(action.data[:-2].decode())
+                )
                 for target in action.recipients():
-                    self.inbox.setdefault(target, []).append(action.message)
+                    self.inbox.setdefault(target, []).append(message)
 
     def user(self, nick: str, host: str = "127.0.0.1") -> User:
         """Connects and registers `nick`; its registration burst is discarded."""
@@ -586,7 +589,7 @@ def test_room_message_reaches_exactly_its_members(h: Harness) -> None:
     for user in (alice, bob, carol):
         user.take()
     actions = h.core.receive(alice.conn, b"PRIVMSG #room :hi room")
-    sends = [a for a in actions if isinstance(a, Send)]
+    sends = [a for a in actions if isinstance(a, Send | SendBytes)]
     assert len(sends) == 1
     assert sorted(sends[0].recipients()) == sorted([bob.conn, carol.conn])
     h.deliver(list(actions))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from easychat.chat.actions import Action, Close, Send
+from easychat.chat.actions import Action, Close, Send, SendBytes
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
@@ -229,12 +229,19 @@ class Shell:
                 self.closed.add(action.conn)
                 self.open.discard(action.conn)
                 continue
-            assert isinstance(action, Send)
+            assert isinstance(action, Send | SendBytes)
             assert list(action.targets), "Send with no targets"
             assert len(set(action.targets)) == len(action.targets), f"duplicate targets {action}"
             for target in action.recipients():
                 assert target in self.open, f"sent to a closed connection {target}: {action}"
-            check_wire(action.message)
+            if isinstance(action, Send):
+                check_wire(action.message)
+            else:  # the fast path's bytes are what the formatter makes of them
+                assert action.data.endswith(b"\r\n")
+                assert action.data.count(b"\r\n") == 1
+                message = parse(action.data[:-2].decode())
+                check_wire(message)
+                assert encode(message) == action.data, action.data
             self.sent += 1
 
     def conn(self, slot: int) -> int:

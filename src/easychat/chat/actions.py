@@ -31,6 +31,23 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
+class SendBytes:
+    """Deliver `data`, one or more lines already encoded, to `targets` but `exclude`.
+
+    The fast path (chat/fastpath.py) builds the wire bytes itself; `data` is
+    what `Send` with the same message would have been encoded to.
+    """
+
+    targets: Sequence[int]
+    data: bytes
+    exclude: int | None = None
+
+    def recipients(self) -> list[int]:
+        """The connections that get the data: `targets` without `exclude`."""
+        return [target for target in self.targets if target != self.exclude]
+
+
+@dataclass(frozen=True, slots=True)
 class Close:
     """Close connection `conn` once what was queued for it is sent."""
 
@@ -38,7 +55,7 @@ class Close:
     reason: str
 
 
-Action = Send | Close
+Action = Send | SendBytes | Close
 Handler = Callable[["ChatCore", "Client", Message], None]
 
 

@@ -15,6 +15,7 @@ from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.delivery import Delivery
 from easychat.chat.errors import IRCError
+from easychat.chat.fastpath import relay_line
 from easychat.chat.history import HistoryStore
 from easychat.chat.iplimits import IPLimits
 from easychat.chat.state import Channel, Client
@@ -75,6 +76,9 @@ class ChatCore(Delivery):
         self._uncommitted = False
         self._next_prune = 0.0
         self.ip_limits = IPLimits(config)
+        # Plain PRIVMSG and NOTICE lines take chat/fastpath.py; tests turn
+        # it off to compare it with the general path.
+        self.fast_relay = True
 
     # -- events from the shell -------------------------------------------
 
@@ -108,6 +112,8 @@ class ChatCore(Delivery):
             return []
         client.last_seen = self.clock()
         client.ping_sent = None
+        if self.fast_relay and relay_line(self, client, line):
+            return self._take()
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:

@@ -144,6 +144,12 @@ class Delivery:
             self.history.append(Record(msgid, time_ms, key, msg, tags or {}))
             self._uncommitted = True
 
+    def record_line(self, key: str, command: str, line: str, msgid: str, time_ms: int) -> None:
+        """`record` for a message already formatted (no tags): the fast path's."""
+        if self.history is not None:
+            self.history.append_line(msgid, time_ms, key, command, line)
+            self._uncommitted = True
+
     def event(
         self, channels: Iterable[Channel], recipients: Iterable[Client], msg: Message
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from easychat.chat.actions import Action, Close, Send
+from easychat.chat.actions import Action, Close, Send, SendBytes
 from easychat.net.connection import Connection
 
 
@@ -35,8 +35,8 @@ class Output:
         """
         conns = self.conns
         for action in actions:
-            if isinstance(action, Send):
-                data = action.message.to_bytes()
+            if isinstance(action, Send | SendBytes):
+                data = action.data if isinstance(action, SendBytes) else action.message.to_bytes()
                 if action.targets is self._run_targets:
                     self._run.append((data, action.exclude))
                     continue
