@@ -30,12 +30,15 @@ class Send:
         return [target for target in self.targets if target != self.exclude]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendBytes:
     """Deliver `data`, one or more lines already encoded, to `targets` but `exclude`.
 
     The fast path (chat/fastpath.py) builds the wire bytes itself; `data` is
-    what `Send` with the same message would have been encoded to.
+    what `Send` with the same message would have been encoded to. Not
+    frozen, though nothing changes it: one is built per relayed message,
+    and a frozen dataclass takes three times as long to build (0.43 us
+    against 0.14 us here).
     """
 
     targets: Sequence[int]

@@ -75,13 +75,14 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
         key = channel.folded
         peer = None
     else:
-        peer = core.nicks.get(casefold(target))
+        folded = casefold(target)
+        peer = core.nicks.get(folded)
         if peer is None or not peer.registered:
             return False
         if command == "PRIVMSG" and peer.away is not None:
             return False  # the general path adds RPL_AWAY
         canonical = peer.name
-        key = private_key(casefold(client.name), casefold(canonical))
+        key = private_key(casefold(client.name), folded)
         channel = None
     if canonical != target:
         name = canonical.encode()

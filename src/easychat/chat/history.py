@@ -111,5 +111,4 @@ class HistoryStore(Protocol):
 
 def private_key(a: str, b: str) -> str:
     """The history key of the private conversation between two casefolded nicks."""
-    first, second = sorted((a, b))
-    return f"{first}\0{second}"
+    return f"{a}\0{b}" if a <= b else f"{b}\0{a}"

@@ -49,13 +49,18 @@ class LineBuffer:
             data = data[match.end() :]
             self._discarding = False
         buf = self._buf + data if self._buf else data
-        parts = _EOL.split(buf)
+        # Nearly every peer ends every line with CRLF: then a plain split
+        # does what the regex does, at about half the cost.
+        crlf = buf.count(b"\r\n")
+        if buf.count(b"\r") == crlf and buf.count(b"\n") == crlf:
+            parts = buf.split(b"\r\n")
+        else:
+            parts = _EOL.split(buf)
         rest = parts.pop()
-        for part in parts:
-            if len(part) > self.max_bytes:
-                out.append(TOO_LONG)
-            elif part:
-                out.append(part)
+        if parts and max(map(len, parts)) > self.max_bytes:
+            out.extend(TOO_LONG if len(part) > self.max_bytes else part for part in parts if part)
+        else:
+            out.extend(filter(None, parts))
         if len(rest) > self.max_bytes:
             out.append(TOO_LONG)
             rest = b""
