@@ -219,7 +219,7 @@ def test_slow_reader_is_cut_off_and_nobody_waits(make_server: MakeServer) -> Non
                     quits[nick] = msg.params[-1]
         # Everything the fast clients sent so far has arrived, yet the server
         # still holds output for the stuck client: nobody waited on it.
-        if "ann" not in quits and slow_conn.out:
+        if "ann" not in quits and slow_conn.out_bytes:
             backlogged_batches += 1
 
     total = BATCHES * BATCH

@@ -99,8 +99,8 @@ def test_shutdown_delivers_error_behind_a_backlog(
     conn = running.server.conns[record.id]
     client.send_raw(b"PING :queued\r\n" * 20_000)
     deadline = time.monotonic() + TIMEOUT
-    while len(conn.out) < 200_000:  # the server is holding a real backlog
-        assert time.monotonic() < deadline, f"backlog stayed at {len(conn.out)} bytes"
+    while conn.out_bytes < 200_000:  # the server is holding a real backlog
+        assert time.monotonic() < deadline, f"backlog stayed at {conn.out_bytes} bytes"
         time.sleep(0.001)
     running.server.stop()
     got = client.expect_closed()

@@ -1,4 +1,4 @@
-"""Provides the selector server's output side: queuing bytes, coalescing room runs, SendQ."""
+"""Provides the selector server's output side: queuing chunks, coalescing room runs, SendQ."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from easychat.net.connection import Connection
 
 
 class Output:
-    """Carries out the core's Send and Close actions into connection buffers.
+    """Carries out the core's Send, SendBytes and Close actions into connection output queues.
 
     The Server creates the state declared here and provides `_drop`.
     """
@@ -59,12 +59,16 @@ class Output:
         while self._drops:
             conn, reason = self._drops.pop()
             if conn.id in self.conns:
-                conn.out.clear()
+                conn.clear_output()
                 self._drop(conn, reason)
 
     def _end_run(self) -> None:
         """Writes the held run: the whole chunk to each member, and to each
-        excluded sender the run without its own lines."""
+        excluded sender the run without its own lines.
+
+        The chunk is joined once and shared: each member's queue references
+        it (Connection.queue copies only small chunks, to merge them).
+        """
         targets = self._run_targets
         if targets is None:
             return
@@ -83,7 +87,7 @@ class Output:
         self._process_drops()
 
     def _queue(self, targets: Sequence[int], data: bytes, skip: int | set[int] | None) -> None:
-        """Appends `data` to each target's buffer (but `skip`), with the SendQ check."""
+        """Queues `data` for each target (but `skip`), with the SendQ check on queued bytes."""
         conns = self.conns
         dirty = self._dirty
         sendq = self.sendq
@@ -94,9 +98,8 @@ class Output:
             conn = conns.get(target)
             if conn is None or conn.closing:
                 continue
-            out = conn.out
-            out += data
+            conn.queue(data)
             dirty.add(conn)
-            if len(out) > sendq:
+            if conn.out_bytes > sendq:
                 conn.closing = True
                 self._drops.append((conn, "SendQ exceeded"))

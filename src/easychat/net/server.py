@@ -1,4 +1,4 @@
-"""Provides the selector server: sockets, output buffers and timers around ChatCore."""
+"""Provides the selector server: sockets, output queues and timers around ChatCore."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ SOCKET_SNDBUF = 64 * 1024
 
 # Bytes read from a socket per recv call.
 RECV_BYTES = 64 * 1024
+
+# Most chunks handed to one sendmsg call: Linux's IOV_MAX (UIO_MAXIOV), past
+# which the call fails with EMSGSIZE. A longer queue is sent over several
+# calls, the rest when the socket is writable again.
+IOV_MAX = 1024
+
+# A TLS socket has no sendmsg, so its pending chunks are joined into one
+# buffer of at least this many bytes (or all of them) before a send. The
+# join copies, but encryption copies anyway, and one larger write makes
+# fewer, fuller TLS records than a write per chunk. 64 KiB is about what the
+# kernel takes in one go (SOCKET_SNDBUF).
+TLS_WRITE_BYTES = 64 * 1024
 
 # Pending connections the kernel queues for us between two accepts.
 LISTEN_BACKLOG = 1024
@@ -75,8 +87,9 @@ class Listener:
 class Server(Output, Handshakes):
     """One thread, one selector: accepts, reads, feeds ChatCore, writes.
 
-    Output for each client is appended to its buffer and sent once at the end
-    of the loop turn; EVENT_WRITE is registered only while a buffer is not
+    Output for each client is appended to its queue of chunks and sent once
+    at the end of the loop turn, the chunks in one system call (scatter-gather;
+    joined first for TLS); EVENT_WRITE is registered only while a queue is not
     empty, so a client that stops reading never blocks anyone else.
 
     With a TLS context it also listens on `tls_port`; TLS handshakes are
@@ -215,7 +228,7 @@ class Server(Output, Handshakes):
                     mask & selectors.EVENT_WRITE or (conn.secure and conn.out)
                 ):
                     # Sent at the end of the turn, after the history commit:
-                    # the buffer may already hold this turn's messages.
+                    # the queue may already hold this turn's messages.
                     self._dirty.add(conn)
             except Exception:
                 log.exception("internal error while serving connection %d", conn.id)
@@ -283,16 +296,15 @@ class Server(Output, Handshakes):
     def _flush(self, conn: Connection) -> None:
         if conn.out:
             try:
-                sent = conn.sock.send(conn.out)
+                self._send(conn)
             except _WOULD_BLOCK:
-                sent = 0
+                pass
             except OSError as exc:
                 # The core hears of it next turn: the QUIT it sends others is
                 # then stored and committed before it goes out.
                 self._close(conn)
                 self._write_failures.append((conn.id, f"Write error: {exc.strerror or exc}"))
                 return
-            del conn.out[:sent]
         if conn.closing:
             # What did not fit in one last send is abandoned: a closing
             # client gets its final ERROR only if it is still reading.
@@ -303,6 +315,29 @@ class Server(Output, Handshakes):
             events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
             self.selector.modify(conn.sock, events, conn)
             conn.writing = want_write
+
+    def _send(self, conn: Connection) -> None:
+        """Sends what the kernel takes of `conn`'s pending output, in one call.
+
+        Raises what the socket raises; then nothing was sent.
+        """
+        out = conn.out
+        if conn.secure:
+            # An SSL write that would block must be retried with the same
+            # bytes. The joined head replaces the chunks it was made of, so
+            # a retry starts with the same bytes (and may carry more).
+            if len(out) > 1 and len(out[0]) < TLS_WRITE_BYTES:
+                size = count = 0
+                while count < len(out) and size < TLS_WRITE_BYTES:
+                    size += len(out[count])
+                    count += 1
+                out[:count] = [b"".join(out[:count])]
+            sent = conn.sock.send(out[0])
+        elif len(out) == 1:
+            sent = conn.sock.send(out[0])
+        else:
+            sent = conn.sock.sendmsg(out[:IOV_MAX])
+        conn.sent(sent)
 
     def _drop_failed_writers(self) -> None:
         """Tells the core about connections whose last write failed."""
@@ -394,7 +429,7 @@ class Server(Output, Handshakes):
                         self._close(conn)  # the peer is done: a clean close
                         continue
                     if mask & selectors.EVENT_WRITE and conn.out:
-                        del conn.out[: conn.sock.send(conn.out)]
+                        self._send(conn)
                 except _WOULD_BLOCK:
                     pass
                 except OSError:
