@@ -307,6 +307,9 @@ def run_events(evs: list[Event], history: SQLiteHistory | None) -> Shell:
     shell = Shell(core, clock)
     for event in evs:
         shell.run(event)
+        registered = [c for c in core.clients.values() if c.registered]
+        assert core.users == len(registered), "LUSERS user count drifted"
+        assert core.invisible == sum("i" in c.modes for c in registered), "invisible drifted"
     shell.check(core.shutdown())
     return shell
 

@@ -60,6 +60,10 @@ class ChatCore(Delivery):
         self.nicks: dict[str, Client] = {}
         self.channels: dict[str, Channel] = {}
         self.connections_total = 0
+        # LUSERS figures, kept as clients register, change +i and leave, so
+        # that welcoming a client does not count every other one.
+        self.users = 0  # registered clients
+        self.invisible = 0  # registered clients with user mode +i
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
@@ -191,6 +195,7 @@ class ChatCore(Delivery):
         self.clients.clear()
         self.nicks.clear()
         self.channels.clear()
+        self.users = self.invisible = 0
         return self._take()
 
     # -- helpers for handlers ---------------------------------------------
@@ -306,6 +311,9 @@ class ChatCore(Delivery):
             del self.nicks[casefold(client.nick)]
         if self.clients.pop(client.id, None) is not None:
             self.ip_limits.closed(client.host)
+            if client.registered:
+                self.users -= 1
+                self.invisible -= "i" in client.modes
         if tell_client:
             self.send(client, Message("ERROR", (f"Closing link: {client.host} ({reason})",)))
             self.close(client, reason)

@@ -50,6 +50,8 @@ def user_mode(core: ChatCore, client: Client, msg: Message) -> None:
             if (sign == "+") != (ch in client.modes):
                 (client.modes.add if sign == "+" else client.modes.discard)(ch)
                 changes += sign + ch
+                if ch == "i":
+                    core.invisible += 1 if sign == "+" else -1
         else:
             unknown = True
     if changes:

@@ -226,6 +226,7 @@ def try_register(core: ChatCore, client: Client) -> None:
     if not accounts.admit(core, client):
         return
     client.registered = True
+    core.users += 1
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)
     welcome(core, client)
     for room in core.config.autojoin:
@@ -265,9 +266,7 @@ def welcome(core: ChatCore, client: Client) -> None:
 
 def send_lusers(core: ChatCore, client: Client) -> None:
     """RPL_LUSERCLIENT and friends: how many are here."""
-    registered = [c for c in core.clients.values() if c.registered]
-    invisible = sum(1 for c in registered if "i" in c.modes)
-    users = len(registered)
+    users, invisible = core.users, core.invisible
     unknown = len(core.clients) - users
     core.reply(
         client,
