@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
@@ -20,8 +21,9 @@ class LocalProtocolError(Exception):
 
 
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_TAG_ESCAPE_TABLE = str.maketrans(_TAG_ESCAPES)
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-_FORBIDDEN = ("\r", "\n", "\0")
+_BAD_TAG_KEY = re.compile(r"[ ;=\r\n\0]")
 
 
 def _valid_command(command: str) -> bool:
@@ -44,7 +46,7 @@ def _wire_len(text: str) -> int:
 
 def escape_tag_value(value: str) -> str:
     """Escapes a tag value per IRCv3 message-tags."""
-    return "".join(_TAG_ESCAPES.get(ch, ch) for ch in value)
+    return value.translate(_TAG_ESCAPE_TABLE)
 
 
 def unescape_tag_value(value: str) -> str:
@@ -113,7 +115,7 @@ def parse(line: str, *, strict: bool = True) -> Message:
         LineTooLongError: the part after the tags is over 510 bytes.
         ProtocolError: the line is not a valid message.
     """
-    if any(ch in line for ch in _FORBIDDEN):
+    if "\r" in line or "\n" in line or "\0" in line:
         raise ProtocolError("Line contains CR, LF or NUL")
     rest = line
     tags: dict[str, str] = {}
@@ -128,7 +130,8 @@ def parse(line: str, *, strict: bool = True) -> Message:
             key, _, value = item.partition("=")
             tags[key] = unescape_tag_value(value)
     rest = rest.lstrip(" ")
-    if strict and _wire_len(rest) > MAX_LINE_BYTES - 2:
+    # A character is at most 4 bytes: a short line needs no encoding to tell.
+    if strict and len(rest) * 4 > MAX_LINE_BYTES - 2 and _wire_len(rest) > MAX_LINE_BYTES - 2:
         raise LineTooLongError("Input line was too long")
     source: str | None = None
     if rest.startswith(":"):
@@ -166,34 +169,37 @@ def format_message(msg: Message) -> str:
     if msg.tags:
         items = []
         for key, value in msg.tags.items():
-            if not key or any(ch in key for ch in " ;=\r\n\0"):
+            if not key or _BAD_TAG_KEY.search(key):
                 raise LocalProtocolError(f"Invalid tag key {key!r}")
             if "\0" in value:
                 # The escaping has no sequence for NUL, which no line may hold.
                 raise LocalProtocolError(f"Tag value contains NUL: {value!r}")
             items.append(f"{key}={escape_tag_value(value)}" if value else key)
         parts.append("@" + ";".join(items))
-    if msg.source is not None:
-        if not msg.source or any(ch in msg.source for ch in " \r\n\0"):
-            raise LocalProtocolError(f"Invalid source {msg.source!r}")
-        parts.append(":" + msg.source)
+    source = msg.source
+    if source is not None:
+        if not source or " " in source:
+            raise LocalProtocolError(f"Invalid source {source!r}")
+        parts.append(":" + source)
     if not _valid_command(msg.command):
         raise LocalProtocolError(f"Invalid command {msg.command!r}")
     if len(msg.params) > MAX_PARAMS:
         # Our own parser (and older clients) reject more than MAX_PARAMS.
         raise LocalProtocolError(f"More than {MAX_PARAMS} parameters")
     parts.append(msg.command)
-    last = len(msg.params) - 1
-    for i, param in enumerate(msg.params):
-        if any(ch in param for ch in _FORBIDDEN):
-            raise LocalProtocolError(f"Parameter contains CR, LF or NUL: {param!r}")
-        if i == last and (not param or " " in param or param.startswith(":")):
-            parts.append(":" + param)
-        elif not param or " " in param or param.startswith(":"):
-            raise LocalProtocolError(f"Invalid middle parameter {param!r}")
-        else:
-            parts.append(param)
-    return " ".join(parts)
+    if msg.params:
+        *middle, last = msg.params
+        for param in middle:
+            if not param or " " in param or param[0] == ":":
+                raise LocalProtocolError(f"Invalid middle parameter {param!r}")
+        parts.extend(middle)
+        parts.append(":" + last if not last or " " in last or last[0] == ":" else last)
+    line = " ".join(parts)
+    # One scan of the whole line: escaped tags cannot hold these, so any
+    # found is in the source or a parameter.
+    if "\r" in line or "\n" in line or "\0" in line:
+        raise LocalProtocolError(f"Line contains CR, LF or NUL: {line!r}")
+    return line
 
 
 def encode(msg: Message) -> bytes:
