@@ -34,6 +34,13 @@ kernel's SYN retries (1, 3, 7 s...) set its pace; the burst gives up after
 20 s and counts the rest as failed. Every other scenario connects 10 at a
 time so that no server's backlog is measured there.
 
+Two more rows measure benchmarks/floor.py against ngircd in the one-to-one
+scenario: a minimal Python relay without and with a SQLite row per message
+(committed per loop turn, as EasyChat's history is). Their first column is
+that relay, not EasyChat: they show how much of ngircd's one-to-one rate
+any single-threaded CPython relay reaches, and what a durable row per
+message leaves of it.
+
 The script raises its soft open-files limit (inherited by both servers) up
 to the hard limit; when that cannot hold a scenario's clients, the scenario
 is scaled down and the table says so.
@@ -67,6 +74,7 @@ else:  # run as a script: benchmarks/ is on sys.path
 from easychat.options_limits import LIMIT_OPTIONS
 
 HOST = "127.0.0.1"
+FLOOR = Path(__file__).resolve().parent / "floor.py"
 START_SECONDS = 15.0
 STOP_SECONDS = 5.0
 # EasyChat's send queue: large enough that no receiver is ever cut off.
@@ -118,6 +126,7 @@ def scenarios(quick: bool) -> list[Scenario]:
     P = ircbench.Plan
     q = quick
     fanout_small = P(clients=5 if q else 50, senders=2 if q else 5, messages=100 if q else 2000)
+    direct = P(clients=2, senders=1, messages=500 if q else 20000, direct=True, join=False)
     return [
         Scenario("fanout-50", "fan-out 50 x 5 x 2,000", fanout_small, "msgs_per_s", "msg/s"),
         Scenario(
@@ -127,13 +136,7 @@ def scenarios(quick: bool) -> list[Scenario]:
             "msgs_per_s",
             "msg/s",
         ),
-        Scenario(
-            "direct",
-            "one-to-one 20,000",
-            P(clients=2, senders=1, messages=500 if q else 20000, direct=True, join=False),
-            "msgs_per_s",
-            "msg/s",
-        ),
+        Scenario("direct", "one-to-one 20,000", direct, "msgs_per_s", "msg/s"),
         Scenario(
             "latency",
             "p99 latency at 1,000 msg/s, 50 members",
@@ -175,6 +178,24 @@ def scenarios(quick: bool) -> list[Scenario]:
             "msgs_per_s",
             "msg/s",
             servers=("easychat", "easychat-memory"),
+        ),
+        # Not EasyChat: benchmarks/floor.py, the least a Python relay does
+        # per message, in its first column (see its docstring).
+        Scenario(
+            "floor",
+            "floor: minimal Python relay, one-to-one 20,000",
+            direct,
+            "msgs_per_s",
+            "msg/s",
+            servers=("floor", "ngircd"),
+        ),
+        Scenario(
+            "floor-db",
+            "floor: minimal Python relay + a SQLite row per message, one-to-one 20,000",
+            direct,
+            "msgs_per_s",
+            "msg/s",
+            servers=("floor-db", "ngircd"),
         ),
     ]
 
@@ -237,6 +258,10 @@ def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, 
         conf.write_text(NGIRCD_CONFIG.format(host=HOST, port=port, uid=uid))
         conf.chmod(0o644)
         command = [binary, "--nodaemon", "--config", str(conf)]
+    elif kind.startswith("floor"):
+        command = [sys.executable, str(FLOOR), "--port", str(port)]
+        if kind == "floor-db":
+            command += ["--db", str(tmp / f"floor-{port}.sqlite3")]
     else:
         db = ":memory:" if kind == "easychat-memory" else str(tmp / f"history-{port}.sqlite3")
         command = easychat_command(port, db, clients)

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.serverproc import clean_env
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
-# Seven tiny scenarios, a fresh server for each run: seconds, not more.
+# Nine tiny scenarios, a fresh server for each run: seconds, not more.
 RUN_SECONDS = 120.0
 SCENARIOS = (
     "fan-out 50 x 5 x 2,000",
@@ -20,6 +20,8 @@ SCENARIOS = (
     "connect burst 2,000",
     "5,000 idle registered connections",
     "EasyChat history on/off",
+    "floor: minimal Python relay, one-to-one",
+    "floor: minimal Python relay + a SQLite row per message",
 )
 
 
