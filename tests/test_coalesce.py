@@ -47,3 +47,35 @@ def test_bursts_into_a_room_arrive_whole_and_in_order(
     finally:
         for client in clients:
             client.close()
+
+
+def test_private_bursts_between_three_people_arrive_whole_and_in_order(
+    make_server: Callable[..., RunningServer],
+) -> None:
+    """Private lines are coalesced per recipient too: two people each write 50
+    lines to a third and 50 to each other in one write; everyone gets what was
+    addressed to them, each sender's lines in order, interleaved runs intact."""
+    server = make_server(unlimited())
+    clients = [IRCClient(server.port) for _ in range(3)]
+    try:
+        for i, client in enumerate(clients):
+            client.register(f"user{i}")
+        for i in (0, 1):
+            other = 1 - i
+            burst = "".join(
+                f"PRIVMSG user2 :{i}:{n}\r\nPRIVMSG user{other} :{i}:{n}\r\n" for n in range(LINES)
+            )
+            clients[i].send_raw(burst.encode())
+        for i, client in enumerate(clients):
+            senders = ["0", "1"] if i == 2 else [str(1 - i)]
+            got: dict[str, list[int]] = {}
+            for _ in range(LINES * len(senders)):
+                msg = client.expect("PRIVMSG")
+                assert msg.params[0] == f"user{i}"
+                sender, number = msg.params[1].split(":")
+                got.setdefault(sender, []).append(int(number))
+            assert sorted(got) == senders
+            assert all(numbers == list(range(LINES)) for numbers in got.values())
+    finally:
+        for client in clients:
+            client.close()

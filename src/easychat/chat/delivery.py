@@ -54,10 +54,15 @@ class Delivery:
 
     def stamp(self) -> tuple[str, int]:
         """A new msgid and the current time in ms (never earlier than the last)."""
-        now_ms = max(int(self.clock() * 1000), self._last_ms)
-        self._last_ms = now_ms
-        self._msgid_seq += 1
-        return f"{self._msgid_prefix}{self._msgid_seq:x}", now_ms
+        # Once per relayed message: plain comparisons and one format call.
+        now_ms = int(self.clock() * 1000)
+        if now_ms < self._last_ms:
+            now_ms = self._last_ms
+        else:
+            self._last_ms = now_ms
+        seq = self._msgid_seq + 1
+        self._msgid_seq = seq
+        return self._msgid_prefix + format(seq, "x"), now_ms
 
     def new_batch(self) -> str:
         """A reference for a BATCH, unique on this server."""

@@ -114,10 +114,13 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
     else:
         assert peer is not None
         log.info("<%s> -> %s (private)", client.nick, peer.nick)
-        recipients = [peer] if not echo or peer is client else [peer, client]
-        _deliver(core, recipients, body, msgid=msgid, time_ms=time_ms, account=account)
+        if echo and peer is not client:
+            _deliver(core, [peer, client], body, msgid=msgid, time_ms=time_ms, account=account)
+        else:
+            data = _tagged(caps_class(peer), body, msgid, time_ms, account)
+            out.append(SendBytes(peer.ids, data))
     core.record_line(key, command, body.decode(), msgid, time_ms)
-    client.last_spoke = core.clock()
+    client.last_spoke = client.last_seen  # the time receive() read for this line
     return True
 
 

@@ -38,6 +38,12 @@ class Client:
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
     oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
+    # (id,), one tuple for the connection's life: the fast path addresses
+    # private messages with it, so the shell coalesces a run of them.
+    ids: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ids = (self.id,)
 
     @property
     def prefix(self) -> str:

@@ -27,11 +27,11 @@ class Output:
     def _apply(self, actions: Iterable[Action]) -> None:
         """Carries out the core's actions: queue bytes, schedule closes.
 
-        Consecutive Sends to the same room (the same `targets` object) are
-        held as a run and written as one chunk per member when anything
-        else happens or the turn ends: per-member work is then per turn, not
-        per message. Anything else ends the run first, so every connection
-        still gets its lines in the order the core produced them.
+        Consecutive Sends to the same room or person (the same `targets`
+        object) are held as a run and written as one chunk per member when
+        anything else happens or the turn ends: per-member work is then per
+        turn, not per message. Anything else ends the run first, so every
+        connection still gets its lines in the order the core produced them.
         """
         conns = self.conns
         for action in actions:
@@ -41,11 +41,8 @@ class Output:
                     self._run.append((data, action.exclude))
                     continue
                 self._end_run()
-                if len(action.targets) > 1:
-                    self._run_targets = action.targets
-                    self._run = [(data, action.exclude)]
-                else:
-                    self._queue(action.targets, data, action.exclude)
+                self._run_targets = action.targets
+                self._run = [(data, action.exclude)]
             elif isinstance(action, Close):
                 self._end_run()
                 conn = conns.get(action.conn)
