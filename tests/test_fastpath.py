@@ -163,28 +163,24 @@ def run_both(config: CoreConfig, setup: list[tuple[str, bool]], events: list[tup
 
 
 # Fewer examples than the profile's: each runs two cores with SQLite.
+@pytest.mark.parametrize(
+    "config",
+    [
+        CoreConfig(flood_rate=0, flood_burst=0),
+        # Flood control on: bursts, a queue and refusals between the lines.
+        CoreConfig(flood_burst=2, flood_rate=1.0, flood_paste=3, flood_queue=2),
+    ],
+    ids=["no-flood-control", "flood-control"],
+)
 @settings(max_examples=100)
 @given(
     st.lists(st.tuples(CAPS, st.booleans()), min_size=CONNS, max_size=CONNS),
     st.lists(event, max_size=40),
 )
 def test_fast_path_sends_and_stores_what_the_general_path_does(
-    setup: list[tuple[str, bool]], events: list[tuple]
+    config: CoreConfig, setup: list[tuple[str, bool]], events: list[tuple]
 ) -> None:
     """Whatever the lines, both cores send the same bytes and store the same rows."""
-    run_both(CoreConfig(flood_rate=0, flood_burst=0), setup, events)
-
-
-@settings(max_examples=100)
-@given(
-    st.lists(st.tuples(CAPS, st.booleans()), min_size=CONNS, max_size=CONNS),
-    st.lists(event, max_size=40),
-)
-def test_fast_path_under_flood_control_matches(
-    setup: list[tuple[str, bool]], events: list[tuple]
-) -> None:
-    """With flood control on (burst, queue, refusals), the two still agree."""
-    config = CoreConfig(flood_burst=2, flood_rate=1.0, flood_paste=3, flood_queue=2)
     run_both(config, setup, events)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -313,31 +312,13 @@ def test_backlog_of_many_chunks_drains_whole_and_in_order(make_server: MakeServe
     assert_serves(server.port)
 
 
-class SmallWindowTLSClient(TLSClient):
-    """A TLSClient whose socket has a tiny receive buffer, set before connecting."""
-
-    def __init__(self, port: int, context: ssl.SSLContext, rcvbuf: int = 4096) -> None:
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        raw.settimeout(TIMEOUT)
-        try:
-            raw.connect(("127.0.0.1", port))
-            self.sock = context.wrap_socket(raw, server_hostname="localhost")
-        except BaseException:
-            raw.close()
-            raise
-        self.buf = b""
-        self.received = []
-        self.nick = None
-
-
 def test_backlog_over_tls_drains_whole_and_in_order(tmp_path: Path) -> None:
     """The same backlog over TLS: chunks are joined for each write, and a write
     that would block is retried with the same bytes, so nothing is lost."""
     cert = make_cert(tmp_path)
     server = TLSServer(cert, unlimited())
     assert server.port is not None
-    reader = SmallWindowTLSClient(server.tls_port, cert.trusting_context())
+    reader = TLSClient(server.tls_port, cert.trusting_context(), rcvbuf=4096)
     sender = IRCClient(server.port)
     try:
         reader.register("away")

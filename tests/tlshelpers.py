@@ -91,9 +91,21 @@ class TLSServer:
 class TLSClient(IRCClient):
     """IRCClient over TLS: the handshake is done when the constructor returns."""
 
-    def __init__(self, port: int, context: ssl.SSLContext, server_hostname: str = "localhost"):
-        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    def __init__(
+        self,
+        port: int,
+        context: ssl.SSLContext,
+        server_hostname: str = "localhost",
+        *,
+        rcvbuf: int | None = None,
+    ):
+        """`rcvbuf`: a receive buffer size set before connecting (a slow reader's window)."""
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        raw.settimeout(TIMEOUT)
         try:
+            raw.connect(("127.0.0.1", port))
             self.sock = context.wrap_socket(raw, server_hostname=server_hostname)
         except BaseException:
             raw.close()
