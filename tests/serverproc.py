@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import re
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from easychat.proto import numerics as n
 from easychat.proto.message import Message, parse
 from tests.ircclient import TIMEOUT, IRCClient
 from tests.nolimits import NO_ABUSE_FLAGS
@@ -107,15 +109,26 @@ def server_process(db: str | Path, *extra: str) -> Iterator[ServerProcess]:
         proc.close()
 
 
-def history_client(port: int, nick: str, caps: Iterable[str] = HISTORY_CAPS) -> IRCClient:
-    """A registered client (autojoined to #lobby) that negotiated `caps`."""
-    wanted = " ".join(caps)
+def history_client(
+    port: int, nick: str, caps: Iterable[str] = HISTORY_CAPS, *, password: str | None = None
+) -> IRCClient:
+    """A registered client (autojoined to #lobby) that negotiated `caps`.
+
+    With `password`, it logs in to the account `nick` with SASL PLAIN first.
+    """
+    wanted = " ".join([*caps, "sasl"] if password is not None else caps)
     client = IRCClient(port)
     client.send("CAP LS 302")
     client.send(f"CAP REQ :{wanted}")
     ack = client.expect("CAP", lambda m: len(m.params) > 1 and m.params[1] in ("ACK", "NAK"))
     assert ack.params[1] == "ACK", f"caps refused: {ack.params}"
     assert set(ack.params[-1].split()) == set(wanted.split())
+    if password is not None:
+        client.send("AUTHENTICATE PLAIN")
+        client.expect("AUTHENTICATE")
+        token = base64.b64encode(f"\0{nick}\0{password}".encode()).decode()
+        client.send(f"AUTHENTICATE {token}")
+        client.expect(n.RPL_SASLSUCCESS)
     client.send("CAP END")
     client.register(nick)
     return client

@@ -640,11 +640,6 @@ def test_quit_is_in_the_history_of_every_room_of_the_quitter(rooms: Join) -> Non
     assert quits[0][0].tags["msgid"] == quits[1][0].tags["msgid"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="private history is keyed by nick and there are no accounts yet: whoever takes a"
-    " nick later reads its earlier private conversations (needs accounts/SASL to fix)",
-)
 def test_a_later_holder_of_a_nick_cannot_read_its_private_history(rooms: Join) -> None:
     """ "The server MUST verify the current user's identity matches that of the desired
     content": a new connection that takes a freed nick is not the person who used it."""

@@ -19,6 +19,9 @@ LOBBY = "#lobby"
 LOBBY_PER_CLIENT = 100
 # Private conversations, all with alice so that she alone can read them back.
 PRIVATE = (("alice", "bob"), ("bob", "alice"), ("carol", "alice"))
+# alice registers her nick, so that after the restart she can log in and read
+# her private conversations in full (anyone else only reads their session's).
+PASSWORD = "durable history password"
 PRIVATE_EVERY = 20  # one private message per sender every this many room messages
 # The server is killed once this many echoes have come back: most of the
 # plan, so the history spans three pages, but not all of it.
@@ -78,6 +81,8 @@ def send_and_kill(db: Path) -> tuple[list[Sent], dict[str, Sent]]:
     sent: list[Sent] = []
     with server_process(db, "--replay-lines", "0") as server:
         clients = {nick: history_client(server.port, nick) for nick in NICKS}
+        clients["alice"].send(f"REGISTER * * :{PASSWORD}")
+        clients["alice"].expect("REGISTER", lambda m: m.params[0] == "SUCCESS")
         mux = Multiplexer(clients.values())
 
         def take(timeout: float) -> None:
@@ -132,7 +137,7 @@ def test_echoed_messages_survive_kill_9(tmp_path: Path) -> None:
         assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
     with server_process(db, "--replay-lines", "0") as server:
-        reader = history_client(server.port, "alice")
+        reader = history_client(server.port, "alice", password=PASSWORD)
         try:
             stored = {
                 target: page_through(reader, target)
