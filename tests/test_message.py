@@ -16,6 +16,8 @@ from easychat.proto.message import (
     escape_tag_value,
     format_message,
     parse,
+    relay_bytes,
+    tagged_bytes,
     unescape_tag_value,
 )
 
@@ -583,3 +585,18 @@ def test_lenient_parse_accepts_what_servers_may_send() -> None:
     with pytest.raises(LineTooLongError):
         parse(long_line)
     assert parse(long_line, strict=False).params[1] == "x" * 600
+
+
+@pytest.mark.parametrize(
+    "text", ["hi", "two words", ":starts with a colon", "é ü", "trailing ", "a:b", "x" * 400]
+)
+@pytest.mark.parametrize(
+    "tags",
+    [{}, {"time": "2026-11-25T10:00:00.000Z"}, {"msgid": "abc1", "account": "a;b c\\d"}],
+)
+def test_byte_builders_match_the_formatter(text: str, tags: dict[str, str]) -> None:
+    """relay_bytes and tagged_bytes (the fast path's) write what encode() writes."""
+    msg = Message("PRIVMSG", ("bob", text), "alice!a@127.0.0.1", tags)
+    body = relay_bytes(b"alice!a@127.0.0.1", b"PRIVMSG", b"bob", text.encode())
+    items = [f"{key}={escape_tag_value(value)}" for key, value in tags.items()]
+    assert tagged_bytes(items, body) == encode(msg)

@@ -3,7 +3,8 @@
 `PRIVMSG <target> :<text>` from a registered client, without tags, to a room
 it is in or to a nick, is most of what a chat server ever handles. Here it is
 relayed from its bytes: no Message is parsed or built, each capability class
-gets its wire line built once from the received bytes, and the history row
+gets its wire line built once from the received bytes (by the byte-level
+builders of proto/message.py, beside the formatter), and the history row
 is that same line. Anything else (tags, several targets, a refused or
 throttled line, an away peer, a line that is not UTF-8...) is left to the
 general path, before anything was changed or queued, so the general path
@@ -24,7 +25,7 @@ from easychat.chat.errors import IRCError
 from easychat.chat.history import private_key
 from easychat.chat.messaging import check_can_send
 from easychat.proto.limits import MAX_LINE_BYTES
-from easychat.proto.message import escape_tag_value
+from easychat.proto.message import escape_tag_value, relay_bytes, tagged_bytes
 from easychat.proto.names import CHANTYPES, casefold
 from easychat.proto.servertime import format_time
 
@@ -90,10 +91,7 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
         channel = None
     if canonical != target:
         name = canonical.encode()
-    source = client.prefix
-    # The formatter puts a ':' before the text only when the text needs it.
-    colon = b" :" if _SPACE in text or text[0] == _COLON else b" "
-    body = b"".join((b":", source.encode(), b" ", line[: len(command)], b" ", name, colon, text))
+    body = relay_bytes(client.prefix.encode(), line[: len(command)], name, text)
     if len(body) > MAX_LINE_BYTES - 2:
         return False  # the general path refuses it with 417
     if not _admit(core, client):
@@ -167,6 +165,4 @@ def _tagged(key: CapsClass, body: bytes, msgid: str, time_ms: int, account: str 
         tags.append(f"msgid={msgid}")
     if with_account and account is not None:
         tags.append(f"account={escape_tag_value(account)}")
-    if not tags:
-        return body + b"\r\n"
-    return b"".join((b"@", ";".join(tags).encode(), b" ", body, b"\r\n"))
+    return tagged_bytes(tags, body)

@@ -23,6 +23,8 @@ class LocalProtocolError(Exception):
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_ESCAPE_TABLE = str.maketrans(_TAG_ESCAPES)
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_SPACE = ord(" ")
+_COLON = ord(":")
 _BAD_TAG_KEY = re.compile(r"[ ;=\r\n\0]")
 
 
@@ -200,6 +202,28 @@ def format_message(msg: Message) -> str:
     if "\r" in line or "\n" in line or "\0" in line:
         raise LocalProtocolError(f"Line contains CR, LF or NUL: {line!r}")
     return line
+
+
+def relay_bytes(source: bytes, command: bytes, target: bytes, text: bytes) -> bytes:
+    """`:source COMMAND target text` as `format_message` writes it, from bytes (no CRLF).
+
+    For relaying a line without parsing it: the caller has checked that
+    `source`, `command` and `target` are valid middle parts and `text` is a
+    non-empty trailing parameter without NUL, CR or LF. Like the formatter,
+    it puts a ':' before the text only when the text needs one.
+    """
+    colon = b" :" if _SPACE in text or text[0] == _COLON else b" "
+    return b"".join((b":", source, b" ", command, b" ", target, colon, text))
+
+
+def tagged_bytes(items: list[str], body: bytes) -> bytes:
+    """`body` with its tags and CRLF, as `encode` writes them.
+
+    `items` are `key=value` with values already escaped (`escape_tag_value`).
+    """
+    if not items:
+        return body + b"\r\n"
+    return b"".join((b"@", ";".join(items).encode(), b" ", body, b"\r\n"))
 
 
 def encode(msg: Message) -> bytes:
