@@ -102,3 +102,14 @@ def test_the_account_owner_reads_the_whole_conversation_on_a_new_connection(
     again = connect(drv, "alice", login=True)
     assert texts(drv, again, "CHATHISTORY LATEST bob * 10") == ["between us", "a reply"]
     assert "bob" in targets(drv, again)
+
+
+def test_the_boundary_is_exact_within_one_millisecond(drv: CoreDriver) -> None:
+    """The clock does not move here: what was said before the new connection and what is
+    said after share a millisecond, and the boundary still falls between them."""
+    alice, bob = connect(drv, "alice"), connect(drv, "bob")
+    say(drv, alice, "bob", "before")
+    drv.send(alice, "QUIT :bye")
+    mallory = connect(drv, "alice")
+    say(drv, bob, "alice", "after")
+    assert texts(drv, mallory, "CHATHISTORY LATEST bob * 10") == ["after"]

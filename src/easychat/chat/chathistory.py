@@ -48,29 +48,26 @@ def handle_chathistory(core: ChatCore, client: Client, msg: Message) -> None:
     except HistoryError as err:
         core.fail(client, "CHATHISTORY", err.code, *err.context)
         return
-    if not is_channel(target):
-        # What a client may not read is, for it, not there: the pages it
-        # gets end where its access starts, and paging stops there.
-        floor = private_floor(core, client)
-        records = [record for record in records if record.time_ms >= floor]
+    # What a client may not read is, for it, not there: the pages it gets
+    # end where its access starts, and paging stops there.
+    if not is_channel(target) and not owns_nick(core, client):
+        records = [r for r in records if core.stamped_since(r.msgid, client.first_seq)]
     send_batch(core, client, target, records)
 
 
-def private_floor(core: ChatCore, client: Client) -> int:
-    """The earliest time (ms) of its private conversations `client` may read.
+def owns_nick(core: ChatCore, client: Client) -> bool:
+    """Whether `client` is logged in to the account that owns its nick.
 
-    Private history is kept under the two nicks. A client logged in to the
-    account that owns its nick reads all of it; any other client only what
-    was said since it connected, so whoever takes a nick after someone
-    else freed it does not get their conversations ("the server MUST
-    verify the current user's identity matches that of the desired
-    content").
+    Private history is kept under the two nicks. Such a client reads all of
+    its private conversations; any other client only what was said since it
+    connected, so whoever takes a nick after someone else freed it does not
+    get their conversations ("the server MUST verify the current user's
+    identity matches that of the desired content").
     """
-    if core.accounts is not None and client.account is not None and client.nick is not None:
-        owner = core.accounts.get(casefold(client.nick))
-        if owner is not None and casefold(owner.name) == casefold(client.account):
-            return 0
-    return int(client.connected_at * 1000)
+    if core.accounts is None or client.account is None or client.nick is None:
+        return False
+    owner = core.accounts.get(casefold(client.nick))
+    return owner is not None and casefold(owner.name) == casefold(client.account)
 
 
 def access(core: ChatCore, client: Client, params: Sequence[str], sub: str) -> tuple[str, str]:
@@ -170,9 +167,10 @@ def send_targets(core: ChatCore, client: Client, args: Sequence[str]) -> None:
         first, _, second = key.partition("\0")
         names[key] = second if first == me else first
     # Private conversations count only from where the client may read them
-    # (see private_floor); the range is exclusive, hence the - 1.
+    # (see owns_nick): from the millisecond it connected; the range is
+    # exclusive, hence the - 1.
     low, high = sorted((start.time_ms, end.time_ms))
-    low_private = max(low, private_floor(core, client) - 1)
+    low_private = low if owns_nick(core, client) else max(low, int(client.connected_at * 1000) - 1)
     private = [key for key in names if key not in rooms]
     found = sorted(
         history.targets(rooms, low, high, limit)

@@ -105,6 +105,7 @@ class ChatCore(Delivery):
         self.connections_total += 1
         client = Client(conn, host, self.connections_total, now, last_seen=now, secure=secure)
         client.flood = flood.new_state(self.config, now)
+        client.first_seq = self._msgid_seq + 1
         self.clients[conn] = client
         log.info("connection %d from %s (customer number %d)", conn, host, client.number)
         return self._take()

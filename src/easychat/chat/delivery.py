@@ -64,6 +64,21 @@ class Delivery:
         self._msgid_seq = seq
         return self._msgid_prefix + format(seq, "x"), now_ms
 
+    def stamped_since(self, msgid: str, seq: int) -> bool:
+        """Whether `msgid` was stamped by this server run at or after counter value `seq`.
+
+        Exact where times are not: several messages share a millisecond.
+        A msgid of an earlier run (another prefix) or of another server is
+        never since.
+        """
+        prefix = self._msgid_prefix
+        if not msgid.startswith(prefix):
+            return False
+        try:
+            return int(msgid[len(prefix) :], 16) >= seq
+        except ValueError:
+            return False
+
     def new_batch(self) -> str:
         """A reference for a BATCH, unique on this server."""
         self._batches += 1

@@ -38,6 +38,9 @@ class Client:
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
     oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
+    # The msgid counter value of the first message stamped after it connected:
+    # without its nick's account, its private history starts there.
+    first_seq: int = 0
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)
