@@ -5,16 +5,19 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from easychat.chat import access
 from easychat.chat.config import CoreConfig
+from easychat.chat.core import ChatCore
 from easychat.chat.passwords import hash_password, verify_password
 from easychat.cli import SERVE_OPTIONS, build_parser, core_config, main
 from easychat.proto import numerics as n
 from easychat.settings import SettingsError, resolve
-from tests.chatcore_harness import CoreDriver, commands, only
+from easychat.store.accounts import SQLiteAccounts
+from tests.chatcore_harness import CoreDriver, FakeClock, commands, only
 from tests.ircclient import RunningServer
 
 OPER_PASSWORD = "operator secret"
@@ -112,6 +115,47 @@ def test_kline_by_ip_kills_and_refuses_then_expires(drv: CoreDriver) -> None:
     late = drv.open("10.0.0.7")
     drv.send(late, "NICK back")
     assert n.RPL_WELCOME in commands(drv.send(late, "USER b 0 * :B"))
+
+
+def restarted(path: Path, clock: FakeClock | None = None) -> CoreDriver:
+    """A fresh core (a server restart) whose K-lines are in the SQLite file `path`."""
+    driver = CoreDriver(CONFIG)
+    if clock is not None:
+        driver.clock = clock
+    driver.core = ChatCore(CONFIG, clock=driver.clock, klines=SQLiteAccounts.open(path))
+    return driver
+
+
+def refused(drv: CoreDriver, host: str, user: str = "u") -> bool:
+    """Whether a new connection from `host` is refused with 465 when it registers."""
+    conn = drv.open(host)
+    drv.send(conn, "NICK someone")
+    return commands(drv.send(conn, f"USER {user} 0 * :S"))[:1] == [n.ERR_YOUREBANNEDCREEP]
+
+
+def test_klines_outlive_a_restart_until_unkline_or_expiry(tmp_path: Path) -> None:
+    """K-lines are stored: a restarted server still refuses what they match; UNKLINE and
+    expiry remove them from the store too, so they do not come back after the next one."""
+    path = tmp_path / "server.sqlite3"
+    first = restarted(path)
+    admin = make_oper(first)
+    first.send(admin, "KLINE 10.0.0.7 0 :for good")
+    first.send(admin, "KLINE 10.0.0.8 1h :for an hour")
+    first.send(admin, "KLINE 10.0.0.9 0 :lifted soon")
+    second = restarted(path, first.clock)
+    assert refused(second, "10.0.0.7")
+    assert refused(second, "10.0.0.8")
+    assert refused(second, "10.0.0.9")
+    assert not refused(second, "10.0.0.10")
+    admin = make_oper(second)
+    second.send(admin, "UNKLINE 10.0.0.9")
+    second.clock.advance(3601)
+    assert not refused(second, "10.0.0.8")  # expired: dropped from memory and store
+    third = restarted(path, second.clock)
+    assert refused(third, "10.0.0.7")
+    assert not refused(third, "10.0.0.8")
+    assert not refused(third, "10.0.0.9")
+    assert [k.mask for k in SQLiteAccounts.open(path).load_klines()] == ["*!*@10.0.0.7"]
 
 
 def test_kline_by_mask_and_unkline(drv: CoreDriver) -> None:

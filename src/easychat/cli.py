@@ -328,7 +328,8 @@ def serve(settings: dict[str, Any]) -> int:
         config = replace(
             config, sts_port=settings["tls_port"], sts_duration=settings["sts_duration"]
         )
-    core = ChatCore(config, history=history, accounts=open_accounts(history))
+    accounts = open_accounts(history)  # accounts and K-lines, in the history file
+    core = ChatCore(config, history=history, accounts=accounts, klines=accounts)
     server = Server(
         core,
         settings["host"],

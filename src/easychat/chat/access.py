@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # Failed logins (SASL, OPER) allowed per IP address and per account within
 # LOGIN_WINDOW seconds; the next attempt is refused until the oldest failure
@@ -32,9 +33,23 @@ class Kline:
     expires: float | None  # None: until UNKLINE
 
 
+class KlineStore(Protocol):
+    """Where K-lines outlive a restart (store/accounts.py keeps them in SQLite)."""
+
+    def load_klines(self) -> list[Kline]:
+        """Every stored K-line."""
+
+    def save_kline(self, kline: Kline) -> None:
+        """Stores a K-line, replacing one on the same mask."""
+
+    def remove_kline(self, mask: str) -> None:
+        """Forgets the K-line on `mask`, if any."""
+
+
 @dataclass(slots=True)
 class Access:
-    """Failed-login counters and K-lines, kept in memory by the chat core."""
+    """Failed-login counters and K-lines, kept in memory by the chat core
+    (K-lines also in its KlineStore, when it has one)."""
 
     failures: dict[str, list[float]] = field(default_factory=dict)
     klines: dict[str, Kline] = field(default_factory=dict)

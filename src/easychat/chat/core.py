@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from easychat.chat import flood
-from easychat.chat.access import Access
+from easychat.chat.access import Access, KlineStore
 from easychat.chat.accounts import AccountStore
 from easychat.chat.actions import Action, Close, Command, Send
 from easychat.chat.commands import COMMANDS
@@ -52,6 +52,7 @@ class ChatCore(Delivery):
         clock: Callable[[], float] = time.time,
         history: HistoryStore | None = None,
         accounts: AccountStore | None = None,
+        klines: KlineStore | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -69,6 +70,10 @@ class ChatCore(Delivery):
         self.history = history
         self.accounts = accounts
         self.access = Access()  # failed-login throttles, K-lines
+        self.kline_store = klines
+        if klines is not None:
+            for kline in klines.load_klines():
+                self.access.klines[kline.mask] = kline
         # Times never go backwards, so history ids and times agree.
         self._last_ms = history.last_time_ms() if history is not None else 0
         self._batches = 0

@@ -145,7 +145,10 @@ def handle_kline(core: ChatCore, client: Client, msg: Message) -> None:
         _notice(core, client, f"Too many K-lines ({MAX_KLINES}); remove some with UNKLINE")
         return
     expires = None if seconds is None else core.clock() + seconds
-    core.access.klines[mask] = Kline(mask, reason, client.oper_name or client.name, expires)
+    kline = Kline(mask, reason, client.oper_name or client.name, expires)
+    core.access.klines[mask] = kline
+    if core.kline_store is not None:
+        core.kline_store.save_kline(kline)
     span = "permanent" if seconds is None else f"{int(seconds)} s"
     log.warning(
         "oper %s (%s): KLINE %s (%s): %s", client.oper_name, client.nick, mask, span, reason
@@ -164,6 +167,8 @@ def handle_unkline(core: ChatCore, client: Client, msg: Message) -> None:
     if core.access.klines.pop(mask, None) is None:
         _notice(core, client, f"No K-line on {mask}")
         return
+    if core.kline_store is not None:
+        core.kline_store.remove_kline(mask)
     log.warning("oper %s (%s): UNKLINE %s", client.oper_name, client.nick, mask)
     _notice(core, client, f"K-line on {mask} removed")
 
@@ -174,6 +179,8 @@ def kline_for(core: ChatCore, client: Client) -> Kline | None:
     for mask, kline in list(core.access.klines.items()):
         if kline.expires is not None and kline.expires <= now:
             del core.access.klines[mask]
+            if core.kline_store is not None:
+                core.kline_store.remove_kline(mask)
         elif mask_matches(mask, client.prefix):
             return kline
     return None

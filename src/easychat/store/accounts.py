@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from easychat.chat.access import Kline
 from easychat.chat.accounts import Account
 from easychat.proto.names import casefold
 
 # The accounts schema this code writes, kept in its own table (not the
 # file's user_version, which belongs to the history schema).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Migration i takes the accounts schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -23,6 +24,16 @@ _MIGRATIONS: tuple[str, ...] = (
         created_ms    INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: K-lines, so that a server ban outlives a restart. `expires` is in
+    # seconds since the epoch (the core's clock); NULL: until UNKLINE.
+    """
+    CREATE TABLE klines (
+        mask    TEXT PRIMARY KEY,
+        reason  TEXT NOT NULL,
+        setter  TEXT NOT NULL,
+        expires REAL
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -31,7 +42,7 @@ class AccountsVersionError(Exception):
 
 
 class SQLiteAccounts:
-    """Accounts in a SQLite database, sharing the history's connection or its own.
+    """Accounts and K-lines in a SQLite database, sharing the history's connection or its own.
 
     Sharing the history store's connection (`SQLiteHistory.db`) keeps one
     writer on the file: an account created while the loop turn has history
@@ -87,6 +98,27 @@ class SQLiteAccounts:
             ),
         )
         return cursor.rowcount == 1
+
+    # -- K-lines (the core's KlineStore) ------------------------------------
+
+    def load_klines(self) -> list[Kline]:
+        """Every stored K-line."""
+        rows = self.db.execute("SELECT mask, reason, setter, expires FROM klines ORDER BY mask")
+        return [
+            Kline(str(mask), str(reason), str(setter), None if until is None else float(until))
+            for mask, reason, setter, until in rows
+        ]
+
+    def save_kline(self, kline: Kline) -> None:
+        """Stores a K-line, replacing one on the same mask."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO klines (mask, reason, setter, expires) VALUES (?, ?, ?, ?)",
+            (kline.mask, kline.reason, kline.setter, kline.expires),
+        )
+
+    def remove_kline(self, mask: str) -> None:
+        """Forgets the K-line on `mask`, if any."""
+        self.db.execute("DELETE FROM klines WHERE mask = ?", (mask,))
 
     def close(self) -> None:
         """Closes the connection (only when opened with `open`)."""
