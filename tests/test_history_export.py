@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,31 @@ def test_export_of_a_newer_schema_fails(tmp_path: Path) -> None:
     result = export("--db", str(path), "--room", "#lobby")
     assert result.returncode == 1
     assert "99" in result.stderr
+
+
+def test_export_of_an_older_schema_leaves_it_unmigrated(tmp_path: Path) -> None:
+    """A schema-2 file (JSON columns) is exported through a migrated copy in memory;
+    the file itself stays at schema 2 for the server that owns it."""
+    path = tmp_path / "old.db"
+    legacy = sqlite3.connect(path)
+    legacy.executescript(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
+        " target TEXT NOT NULL, time_ms INTEGER NOT NULL, command TEXT NOT NULL, source TEXT,"
+        " params TEXT NOT NULL, tags TEXT, UNIQUE (target, msgid));"
+        " CREATE TABLE conversations (target TEXT PRIMARY KEY, first TEXT NOT NULL,"
+        " second TEXT NOT NULL) WITHOUT ROWID;"
+        " PRAGMA user_version = 2;"
+    )
+    legacy.execute(
+        "INSERT INTO messages (msgid, target, time_ms, command, source, params)"
+        " VALUES ('m1', '#lobby', ?, 'PRIVMSG', 'alice!a@h', '[\"#lobby\", \"from before\"]')",
+        (T0,),
+    )
+    legacy.commit()
+    legacy.close()
+    result = export("--db", str(path), "--room", "#lobby")
+    assert result.returncode == 0, result.stderr
+    assert "from before" in result.stdout
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone() == (2,)
+    check.close()

@@ -204,7 +204,7 @@ def export_history(db: str, room: str, fmt: str) -> int:
         print(f"easychat history export: no history file at {db}", file=sys.stderr)
         return 1
     try:
-        store = SQLiteHistory(db)
+        store = SQLiteHistory.read_only(db)
     except (sqlite3.Error, HistoryVersionError) as exc:
         print(f"easychat history export: cannot read {db}: {exc}", file=sys.stderr)
         return 1

@@ -120,17 +120,46 @@ class SQLiteHistory:
     loop turn costs one fsync however many messages it carried.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, db: sqlite3.Connection | None = None) -> None:
+        """Opens (creating or migrating) the history in `path`; with `db`, uses that connection."""
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed turn survives power loss, not only a crash.
-        self.db.execute("PRAGMA synchronous=FULL")
+        if db is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed turn survives power loss, not only a crash.
+            db.execute("PRAGMA synchronous=FULL")
+        self.db = db
         self._migrate()
         self._pending: list[tuple[str, str, int, str, str]] = []
         self._in_tx = False
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> SQLiteHistory:
+        """The history in an existing file, for reading: the file is never written.
+
+        A file at this schema is opened read-only. An older one is copied
+        into memory and the copy migrated, so reading it (an export) never
+        upgrades a file that an older server may still be using.
+
+        Raises:
+            HistoryVersionError: the file was written by a newer EasyChat.
+            sqlite3.Error: the file is not a SQLite database.
+        """
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        source = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            version = source.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:  # a newer one is refused by _migrate
+                return cls(path, db=source)
+            copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            source.backup(copy)
+        except BaseException:
+            source.close()
+            raise
+        source.close()
+        return cls(path, db=copy)
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
