@@ -11,7 +11,9 @@ Every run starts a fresh server on a free loopback port, drives it with
 benchmarks/ircbench.py (in this process), and stops it; runs alternate
 EasyChat and ngircd, 3 of each per scenario by default, and the table shows
 the medians and the EasyChat/ngircd ratio (for latency and kB per
-connection lower is better, so a ratio below 1 favours EasyChat).
+connection lower is better, so a ratio below 1 favours EasyChat). Under
+the table, each row's ratio per run (one per alternating pair) shows how
+far apart the runs were.
 
 EasyChat runs as `python -m easychat serve` with history in a fresh SQLite
 file (`--db`), `--replay-lines 0`, `--log-level warning`, a 256 MiB
@@ -303,6 +305,7 @@ def run_scenario(
     lost = dict.fromkeys(scenario.servers, 0)
     failed = dict.fromkeys(scenario.servers, 0)
     bottleneck = False
+    by_run: dict[int, dict[str, float]] = {}  # for the ratio of each alternating pair
     for run in range(1, runs + 1):
         for kind in scenario.servers:
             try:
@@ -315,6 +318,7 @@ def run_scenario(
             value = getattr(report, scenario.metric)
             if value is not None:
                 values[kind].append(float(value))
+                by_run.setdefault(run, {})[kind] = float(value)
             lost[kind] += report.lost
             failed[kind] += report.failed
             bottleneck |= report.generator_bottleneck
@@ -330,6 +334,14 @@ def run_scenario(
     a = median_or_none(values[first])
     b = median_or_none(values[second]) if second else None
     notes = [note] if note else []
+    if second:
+        ratios = [
+            pair[first] / pair[second]
+            for pair in by_run.values()
+            if pair.get(second) and first in pair
+        ]
+        if len(ratios) > 1:  # how much the pairs disagree: this machine's noise
+            notes.append("ratio per run: " + ", ".join(f"{ratio:.2f}" for ratio in ratios))
     if bottleneck:
         notes.append("generator near 100 % CPU in some run: it may be the bottleneck")
     return {
