@@ -11,9 +11,10 @@ import pytest
 
 from easychat.chat import registration
 from easychat.chat.config import CoreConfig
+from easychat.chat.core import ChatCore
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
-from tests.chatcore_harness import CoreDriver, commands, only
+from tests.chatcore_harness import CoreDriver, FakeClock, commands, only
 
 SERVER = CoreConfig().server_name
 
@@ -644,6 +645,28 @@ def test_registration_timeout() -> None:
     assert conn in drv.closed
     assert conn not in drv.core.clients
     assert "alice" not in drv.core.nicks
+
+
+def test_timeouts_follow_the_timer_not_a_jumping_wall_clock() -> None:
+    """The wall clock jumps an hour (NTP, a resumed VM): nobody is timed out for it.
+    Timeouts run on the core's timer; only its passing time counts."""
+    wall, timer = FakeClock(), FakeClock(0.0)
+    drv = CoreDriver(CoreConfig(registration_timeout=30.0, ping_interval=60.0))
+    drv.clock = wall
+    drv.core = ChatCore(drv.config, clock=wall, timer=timer)
+    pending = drv.open()
+    drv.send(pending, "NICK slow")
+    member = drv.register("alice")
+    wall.advance(3600)
+    drv.tick()
+    assert pending not in drv.closed
+    assert drv.take(member) == []  # no keepalive PING either: no time has passed
+    timer.advance(30)
+    drv.tick()
+    assert "Registration timed out" in only(drv.take(pending), "ERROR").params[0]
+    timer.advance(30)
+    drv.tick()
+    assert only(drv.take(member), "PING")
 
 
 def test_registration_timeout_counts_cap_negotiation(drv: CoreDriver) -> None:

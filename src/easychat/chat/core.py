@@ -43,7 +43,11 @@ class ChatCore(Delivery):
 
     Every public method returns the list of actions (`Send`, `Close`) that the
     I/O shell must carry out, in order. Nothing here touches a socket or the
-    clock directly: time comes from `clock`.
+    clock directly: wall time (message times, WHOIS, bans) comes from
+    `clock`, and the timeouts are measured on `timer`, a clock that never
+    jumps (time.monotonic; by default the injected `clock` when one is
+    given, so a test's fake clock drives both). A wall clock stepped by NTP
+    or a resumed VM must not time everyone out at once.
     """
 
     def __init__(
@@ -52,10 +56,13 @@ class ChatCore(Delivery):
         clock: Callable[[], float] = time.time,
         history: HistoryStore | None = None,
         accounts: AccountStore | None = None,
+        *,
         klines: KlineStore | None = None,
+        timer: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
+        self.timer = timer or (time.monotonic if clock is time.time else clock)
         self.commands: dict[str, Command] = COMMANDS
         self.clients: dict[int, Client] = {}
         self.nicks: dict[str, Client] = {}
@@ -108,7 +115,8 @@ class ChatCore(Delivery):
             self._out.append(Close(conn, refusal))
             return self._take()
         self.connections_total += 1
-        client = Client(conn, host, self.connections_total, now, last_seen=now, secure=secure)
+        client = Client(conn, host, self.connections_total, now, secure=secure)
+        client.connected_timer = client.last_seen = self.timer()
         client.flood = flood.new_state(self.config, now)
         client.first_seq = self._msgid_seq + 1
         self.clients[conn] = client
@@ -120,7 +128,7 @@ class ChatCore(Delivery):
         client = self.clients.get(conn)
         if client is None:
             return []
-        client.last_seen = self.clock()
+        client.last_seen = self.timer()
         client.ping_sent = None
         if self.fast_relay and relay_line(self, client, line):
             return self._take()
@@ -169,21 +177,22 @@ class ChatCore(Delivery):
                     "history: removed %d records older than %g days", removed, cfg.history_days
                 )
         self.ip_limits.prune(now)
+        timer = self.timer()
         for client in list(self.clients.values()):
             if client.flood is not None and client.flood.queue:
                 flood.drain(self, client)  # lines held by flood control, as tokens come in
                 if client.id not in self.clients:
                     continue
             if not client.registered:
-                if now - client.connected_at >= cfg.registration_timeout:
+                if timer - client.connected_timer >= cfg.registration_timeout:
                     self.ip_limits.registration_failed(client.host, now)
                     self.quit(client, "Registration timed out", tell_client=True)
             elif client.ping_sent is not None:
-                if now - client.ping_sent >= cfg.ping_timeout:
-                    idle = int(now - client.last_seen)
+                if timer - client.ping_sent >= cfg.ping_timeout:
+                    idle = int(timer - client.last_seen)
                     self.quit(client, f"Ping timeout: {idle} seconds", tell_client=True)
-            elif now - client.last_seen >= cfg.ping_interval:
-                client.ping_sent = now
+            elif timer - client.last_seen >= cfg.ping_interval:
+                client.ping_sent = timer
                 self.send(client, Message("PING", (cfg.server_name,)))
         return self._take()
 

@@ -118,7 +118,7 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
             data = _tagged(caps_class(peer), body, msgid, time_ms, account)
             out.append(SendBytes(peer.ids, data))
     core.record_line(key, command, body.decode(), msgid, time_ms)
-    client.last_spoke = client.last_seen  # the time receive() read for this line
+    client.last_spoke = core.clock()
     return True
 
 

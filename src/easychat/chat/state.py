@@ -28,8 +28,11 @@ class Client:
     away: str | None = None
     modes: set[str] = field(default_factory=set)
     channels: dict[str, Channel] = field(default_factory=dict)
+    # On the core's timer (never jumps): when it connected, last sent a
+    # line, and was sent the keepalive PING still unanswered.
+    connected_timer: float = 0.0
     last_seen: float = 0.0
-    last_spoke: float = 0.0
+    last_spoke: float = 0.0  # wall clock, for WHOIS idle
     ping_sent: float | None = None
     flood: FloodState | None = None  # flood control, None when it is off
     secure: bool = False  # arrived over TLS
