@@ -44,10 +44,10 @@ class ChatCore(Delivery):
     Every public method returns the list of actions (`Send`, `Close`) that the
     I/O shell must carry out, in order. Nothing here touches a socket or the
     clock directly: wall time (message times, WHOIS, bans) comes from
-    `clock`, and the timeouts are measured on `timer`, a clock that never
-    jumps (time.monotonic; by default the injected `clock` when one is
-    given, so a test's fake clock drives both). A wall clock stepped by NTP
-    or a resumed VM must not time everyone out at once.
+    `clock`, and the timeouts and flood control run on `timer`, a clock
+    that never jumps (time.monotonic; by default the injected `clock` when
+    one is given, so a test's fake clock drives both). A wall clock stepped
+    by NTP or a resumed VM must not time everyone out at once.
     """
 
     def __init__(
@@ -117,7 +117,7 @@ class ChatCore(Delivery):
         self.connections_total += 1
         client = Client(conn, host, self.connections_total, now, secure=secure)
         client.connected_timer = client.last_seen = self.timer()
-        client.flood = flood.new_state(self.config, now)
+        client.flood = flood.new_state(self.config, client.connected_timer)
         client.first_seq = self._msgid_seq + 1
         self.clients[conn] = client
         log.info("connection %d from %s (customer number %d)", conn, host, client.number)

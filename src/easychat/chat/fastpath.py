@@ -131,7 +131,7 @@ def _admit(core: ChatCore, client: Client) -> bool:
     state = client.flood
     if state is None:
         return True
-    state.bucket.refill(core.clock())
+    state.bucket.refill(core.timer())
     if state.queue or not state.bucket.take(True):
         return False
     state.refused = 0

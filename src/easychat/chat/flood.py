@@ -164,7 +164,7 @@ def drain(core: ChatCore, client: Client) -> None:
     state = client.flood
     if state is None:
         return
-    state.bucket.refill(core.clock())
+    state.bucket.refill(core.timer())  # not the wall clock: a step back would stall it
     if not state.queue:
         return
     while state.queue and core.clients.get(client.id) is client:
