@@ -163,7 +163,8 @@ def send_targets(core: ChatCore, client: Client, args: Sequence[str]) -> None:
     me = casefold(client.name)
     names = {channel.folded: channel.name for channel in client.channels.values()}
     rooms = list(names)
-    for key in history.private_keys(me):
+    private = history.private_keys(me)
+    for key in private:
         first, _, second = key.partition("\0")
         names[key] = second if first == me else first
     # Private conversations count only from where the client may read them
@@ -171,7 +172,6 @@ def send_targets(core: ChatCore, client: Client, args: Sequence[str]) -> None:
     # exclusive, hence the - 1.
     low, high = sorted((start.time_ms, end.time_ms))
     low_private = low if owns_nick(core, client) else max(low, int(client.connected_at * 1000) - 1)
-    private = [key for key in names if key not in rooms]
     found = sorted(
         history.targets(rooms, low, high, limit)
         + history.targets(private, low_private, high, limit),

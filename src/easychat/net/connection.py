@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import socket
+import ssl
 
 from easychat.proto.framing import LineBuffer
+
+# What a non-blocking socket (plain or TLS) raises when it would block. A TLS
+# read may need to write (and a write to read), so both TLS kinds are here.
+WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 # A chunk queued no larger than this is merged into the small chunk before
 # it instead of being queued on its own. Runs of small chunks come from

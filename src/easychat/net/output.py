@@ -1,17 +1,30 @@
-"""Provides the selector server's output side: queuing chunks, coalescing room runs, SendQ."""
+"""Provides the selector server's output side: queuing chunks, coalescing runs, SendQ, sending."""
 
 from __future__ import annotations
 
+import selectors
 from collections.abc import Iterable, Sequence
 
 from easychat.chat.actions import Action, Close, Send, SendBytes
-from easychat.net.connection import Connection
+from easychat.net.connection import WOULD_BLOCK, Connection
+
+# Most chunks handed to one sendmsg call: Linux's IOV_MAX (UIO_MAXIOV), past
+# which the call fails with EMSGSIZE. A longer queue is sent over several
+# calls, the rest when the socket is writable again.
+IOV_MAX = 1024
+
+# A TLS socket has no sendmsg, so its pending chunks are joined into one
+# buffer of at least this many bytes (or all of them) before a send. The
+# join copies, but encryption copies anyway, and one larger write makes
+# fewer, fuller TLS records than a write per chunk. 64 KiB is about what the
+# kernel takes in one go (SOCKET_SNDBUF).
+TLS_WRITE_BYTES = 64 * 1024
 
 
 class Output:
     """Carries out the core's Send, SendBytes and Close actions into connection output queues.
 
-    The Server creates the state declared here and provides `_drop`.
+    The Server creates the state declared here and provides `_drop` and `_close`.
     """
 
     conns: dict[int, Connection]
@@ -20,8 +33,13 @@ class Output:
     _drops: list[tuple[Connection, str]]
     _run_targets: Sequence[int] | None
     _run: list[tuple[bytes, int | None]]
+    _write_failures: list[tuple[int, str]]
+    selector: selectors.BaseSelector
 
     def _drop(self, conn: Connection, reason: str) -> None:
+        raise NotImplementedError
+
+    def _close(self, conn: Connection) -> None:
         raise NotImplementedError
 
     def _apply(self, actions: Iterable[Action]) -> None:
@@ -100,3 +118,55 @@ class Output:
             if conn.out_bytes > sendq:
                 conn.closing = True
                 self._drops.append((conn, "SendQ exceeded"))
+
+    def _flush_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for conn in dirty:
+            if conn.id in self.conns:
+                self._flush(conn)
+
+    def _flush(self, conn: Connection) -> None:
+        if conn.out:
+            try:
+                self._send(conn)
+            except WOULD_BLOCK:
+                pass
+            except OSError as exc:
+                # The core hears of it next turn: the QUIT it sends others is
+                # then stored and committed before it goes out.
+                self._close(conn)
+                self._write_failures.append((conn.id, f"Write error: {exc.strerror or exc}"))
+                return
+        if conn.closing:
+            # What did not fit in one last send is abandoned: a closing
+            # client gets its final ERROR only if it is still reading.
+            self._close(conn)
+            return
+        want_write = bool(conn.out)
+        if want_write != conn.writing:
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
+            self.selector.modify(conn.sock, events, conn)
+            conn.writing = want_write
+
+    def _send(self, conn: Connection) -> None:
+        """Sends what the kernel takes of `conn`'s pending output, in one call.
+
+        Raises what the socket raises; then nothing was sent.
+        """
+        out = conn.out
+        if conn.secure:
+            # An SSL write that would block must be retried with the same
+            # bytes. The joined head replaces the chunks it was made of, so
+            # a retry starts with the same bytes (and may carry more).
+            if len(out) > 1 and len(out[0]) < TLS_WRITE_BYTES:
+                size = count = 0
+                while count < len(out) and size < TLS_WRITE_BYTES:
+                    size += len(out[count])
+                    count += 1
+                out[:count] = [b"".join(out[:count])]
+            sent = conn.sock.send(out[0])
+        elif len(out) == 1:
+            sent = conn.sock.send(out[0])
+        else:
+            sent = conn.sock.sendmsg(out[:IOV_MAX])
+        conn.sent(sent)

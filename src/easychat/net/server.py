@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryWriteError
-from easychat.net.connection import Connection
+from easychat.net.connection import WOULD_BLOCK, Connection
 from easychat.net.handshakes import Handshakes
 from easychat.net.output import Output
 from easychat.proto.framing import TOO_LONG
@@ -36,18 +36,6 @@ SOCKET_SNDBUF = 64 * 1024
 # Bytes read from a socket per recv call.
 RECV_BYTES = 64 * 1024
 
-# Most chunks handed to one sendmsg call: Linux's IOV_MAX (UIO_MAXIOV), past
-# which the call fails with EMSGSIZE. A longer queue is sent over several
-# calls, the rest when the socket is writable again.
-IOV_MAX = 1024
-
-# A TLS socket has no sendmsg, so its pending chunks are joined into one
-# buffer of at least this many bytes (or all of them) before a send. The
-# join copies, but encryption copies anyway, and one larger write makes
-# fewer, fuller TLS records than a write per chunk. 64 KiB is about what the
-# kernel takes in one go (SOCKET_SNDBUF).
-TLS_WRITE_BYTES = 64 * 1024
-
 # Pending connections the kernel queues for us between two accepts.
 LISTEN_BACKLOG = 1024
 
@@ -67,11 +55,6 @@ MAX_TICK_SECONDS = 1.0
 # opens the TLS port and sends nothing can hold. The chat core's
 # registration timeout starts only once the handshake is done.
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
-
-
-# What a non-blocking socket (plain or TLS) raises when it would block. A TLS
-# read may need to write (and a write to read), so both TLS kinds are here.
-_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class Listener:
@@ -264,7 +247,7 @@ class Server(Output, Handshakes):
             # holds would not wake the selector again.
             while data and isinstance(sock, ssl.SSLSocket) and sock.pending():
                 data += sock.recv(RECV_BYTES)
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except ssl.SSLZeroReturnError:
             data = b""  # the peer's TLS close_notify
@@ -286,58 +269,6 @@ class Server(Output, Handshakes):
             else:
                 assert isinstance(line, bytes)
                 self._apply(core.receive(conn.id, line))
-
-    def _flush_dirty(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        for conn in dirty:
-            if conn.id in self.conns:
-                self._flush(conn)
-
-    def _flush(self, conn: Connection) -> None:
-        if conn.out:
-            try:
-                self._send(conn)
-            except _WOULD_BLOCK:
-                pass
-            except OSError as exc:
-                # The core hears of it next turn: the QUIT it sends others is
-                # then stored and committed before it goes out.
-                self._close(conn)
-                self._write_failures.append((conn.id, f"Write error: {exc.strerror or exc}"))
-                return
-        if conn.closing:
-            # What did not fit in one last send is abandoned: a closing
-            # client gets its final ERROR only if it is still reading.
-            self._close(conn)
-            return
-        want_write = bool(conn.out)
-        if want_write != conn.writing:
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
-            self.selector.modify(conn.sock, events, conn)
-            conn.writing = want_write
-
-    def _send(self, conn: Connection) -> None:
-        """Sends what the kernel takes of `conn`'s pending output, in one call.
-
-        Raises what the socket raises; then nothing was sent.
-        """
-        out = conn.out
-        if conn.secure:
-            # An SSL write that would block must be retried with the same
-            # bytes. The joined head replaces the chunks it was made of, so
-            # a retry starts with the same bytes (and may carry more).
-            if len(out) > 1 and len(out[0]) < TLS_WRITE_BYTES:
-                size = count = 0
-                while count < len(out) and size < TLS_WRITE_BYTES:
-                    size += len(out[count])
-                    count += 1
-                out[:count] = [b"".join(out[:count])]
-            sent = conn.sock.send(out[0])
-        elif len(out) == 1:
-            sent = conn.sock.send(out[0])
-        else:
-            sent = conn.sock.sendmsg(out[:IOV_MAX])
-        conn.sent(sent)
 
     def _drop_failed_writers(self) -> None:
         """Tells the core about connections whose last write failed."""
@@ -430,7 +361,7 @@ class Server(Output, Handshakes):
                         continue
                     if mask & selectors.EVENT_WRITE and conn.out:
                         self._send(conn)
-                except _WOULD_BLOCK:
+                except WOULD_BLOCK:
                     pass
                 except OSError:
                     self._close(conn)

@@ -2,99 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from easychat.chat.history import HistoryWriteError, Record, Selector
-from easychat.proto.message import Message, format_message, parse
-
-# The schema version this code writes; older files are migrated on open.
-SCHEMA_VERSION = 3
-
-
-# Migration i takes a file from user_version i to i + 1; each runs in one
-# transaction together with the version bump.
-_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE messages (
-        id      INTEGER PRIMARY KEY,
-        msgid   TEXT NOT NULL UNIQUE,
-        target  TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        command TEXT NOT NULL,
-        source  TEXT,
-        params  TEXT NOT NULL,
-        tags    TEXT
-    );
-    -- "the latest 100 in a room" and "the 100 before this message":
-    -- both walk this index from a point, never the table.
-    CREATE INDEX messages_target_id ON messages (target, id);
-    -- timestamp selectors and TARGETS.
-    CREATE INDEX messages_target_time ON messages (target, time_ms);
-    -- retention (--history-days).
-    CREATE INDEX messages_time ON messages (time_ms);
-    """,
-    # 2: a msgid is unique per target, not overall: a QUIT or NICK is one
-    # event with one msgid, stored in every room of the user. And the
-    # private conversations get their own table, so "the conversations of
-    # bob" is an index lookup (SQL string functions stop at the NUL that
-    # separates the two nicks of a key).
-    """
-    CREATE TABLE messages_v2 (
-        id      INTEGER PRIMARY KEY,
-        msgid   TEXT NOT NULL,
-        target  TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        command TEXT NOT NULL,
-        source  TEXT,
-        params  TEXT NOT NULL,
-        tags    TEXT,
-        UNIQUE (target, msgid)
-    );
-    INSERT INTO messages_v2 SELECT id, msgid, target, time_ms, command, source, params, tags
-        FROM messages;
-    DROP TABLE messages;
-    ALTER TABLE messages_v2 RENAME TO messages;
-    CREATE INDEX messages_target_id ON messages (target, id);
-    CREATE INDEX messages_target_time ON messages (target, time_ms);
-    CREATE INDEX messages_time ON messages (time_ms);
-    CREATE TABLE conversations (
-        target TEXT PRIMARY KEY,
-        first  TEXT NOT NULL,
-        second TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX conversations_first ON conversations (first);
-    CREATE INDEX conversations_second ON conversations (second);
-    """,
-    # 3: a record is stored as the IRC line it was relayed as (client-only
-    # tags included), not as JSON columns, and the two time indexes are
-    # gone: ids grow with time, so a time is turned into an id bound by a
-    # binary search on the rowid (see `_first_id_at`). Each message then
-    # costs one table row and two index entries instead of five. The rows
-    # are copied by `_migrate_to_3`, which formats each old one.
-    """
-    CREATE TABLE messages_v3 (
-        id      INTEGER PRIMARY KEY,
-        target  TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        msgid   TEXT NOT NULL,
-        command TEXT NOT NULL,
-        line    TEXT NOT NULL,
-        UNIQUE (target, msgid)
-    );
-    """,
+from easychat.proto.message import format_message, parse
+from easychat.store.history_schema import (
+    CONVERSATION_SQL,
+    SCHEMA_VERSION,
+    HistoryVersionError,
+    conversations,
+    migrate,
 )
 
-# Run after migration 3's statement and its copy, in the same transaction
-# (one statement each: `executescript` would commit first).
-_MIGRATION_3_END = (
-    "DROP TABLE messages",
-    "ALTER TABLE messages_v3 RENAME TO messages",
-    "CREATE INDEX messages_target_id ON messages (target, id)",
-)
+__all__ = ["SCHEMA_VERSION", "HistoryVersionError", "SQLiteHistory"]
 
 _COLUMNS = "id, msgid, target, time_ms, line"
 
@@ -106,10 +28,6 @@ _INSERT_SQL = (
 
 # An id above every stored id.
 _NO_ID = 1 << 62
-
-
-class HistoryVersionError(Exception):
-    """The database was written by a newer EasyChat."""
 
 
 class SQLiteHistory:
@@ -131,7 +49,7 @@ class SQLiteHistory:
             # FULL: a committed turn survives power loss, not only a crash.
             db.execute("PRAGMA synchronous=FULL")
         self.db = db
-        self._migrate()
+        migrate(db, self.path)
         self._pending: list[tuple[str, str, int, str, str]] = []
         self._in_tx = False
 
@@ -151,7 +69,7 @@ class SQLiteHistory:
         source = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
             version = source.execute("PRAGMA user_version").fetchone()[0]
-            if version >= SCHEMA_VERSION:  # a newer one is refused by _migrate
+            if version >= SCHEMA_VERSION:  # a newer one is refused by migrate()
                 return cls(path, db=source)
             copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             source.backup(copy)
@@ -160,49 +78,6 @@ class SQLiteHistory:
             raise
         source.close()
         return cls(path, db=copy)
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise HistoryVersionError(
-                f"{self.path} has history schema {version}; this EasyChat knows {SCHEMA_VERSION}"
-            )
-        for step in range(version, SCHEMA_VERSION):
-            if step == 2:
-                self._migrate_to_3()
-                continue
-            self.db.executescript(
-                f"BEGIN IMMEDIATE; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;"
-            )
-        if 0 < version < 2:  # private conversations written before the table existed
-            rows = self.db.execute("SELECT DISTINCT target FROM messages").fetchall()
-            self.db.executemany(_CONVERSATION_SQL, _conversations(str(t) for (t,) in rows))
-
-    def _migrate_to_3(self) -> None:
-        """Copies every schema-2 row into the line format, in one transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute(_MIGRATIONS[2])
-            old = self.db.execute(
-                "SELECT id, msgid, target, time_ms, command, source, params, tags"
-                " FROM messages ORDER BY id"
-            )
-            while rows := old.fetchmany(1000):
-                self.db.executemany(
-                    "INSERT INTO messages_v3 (id, target, time_ms, msgid, command, line)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (seq, target, time_ms, msgid, command, _line(command, source, params, tags))
-                        for seq, msgid, target, time_ms, command, source, params, tags in rows
-                    ],
-                )
-            for statement in _MIGRATION_3_END:
-                self.db.execute(statement)
-            self.db.execute("PRAGMA user_version = 3")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         """Commits what is pending and closes the file."""
@@ -233,7 +108,7 @@ class SQLiteHistory:
             self.db.execute("BEGIN")
             self._in_tx = True
         self.db.executemany(_INSERT_SQL, self._pending)
-        self.db.executemany(_CONVERSATION_SQL, _conversations(row[1] for row in self._pending))
+        self.db.executemany(CONVERSATION_SQL, conversations(row[1] for row in self._pending))
         self._pending.clear()
 
     def commit(self) -> None:
@@ -459,19 +334,6 @@ def _only(messages_only: bool) -> str:
     return " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')" if messages_only else ""
 
 
-_CONVERSATION_SQL = "INSERT OR IGNORE INTO conversations (target, first, second) VALUES (?, ?, ?)"
-
-
-def _conversations(targets: Iterable[str]) -> list[tuple[str, str, str]]:
-    """The private-conversation keys among `targets`, with their two nicks."""
-    found: dict[str, tuple[str, str, str]] = {}
-    for target in targets:
-        first, sep, second = target.partition("\0")
-        if sep and target not in found:
-            found[target] = (target, first, second)
-    return list(found.values())
-
-
 def _record(row: Row) -> Record:
     seq, msgid, target, time_ms, line = row
     message = parse(line, strict=False)
@@ -479,9 +341,3 @@ def _record(row: Row) -> Record:
     if tags:
         message = replace(message, tags={})
     return Record(msgid, time_ms, target, message, tags, seq)
-
-
-def _line(command: str, source: str | None, params: str, tags: str | None) -> str:
-    """A schema-2 row (JSON params and tags) as the line schema 3 stores."""
-    message = Message(command, tuple(json.loads(params)), source, json.loads(tags) if tags else {})
-    return format_message(message)
