@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -53,6 +54,11 @@ class RunningServer:
     def client(self) -> IRCClient:
         """A new raw connection to this server."""
         return IRCClient(self.port)
+
+
+def plain_token(authcid: str, password: str, authzid: str = "") -> str:
+    """The SASL PLAIN response: base64 of `authzid NUL authcid NUL password`."""
+    return base64.b64encode(f"{authzid}\0{authcid}\0{password}".encode()).decode()
 
 
 class IRCClient:
@@ -151,6 +157,13 @@ class IRCClient:
         start = len(self.received)
         self.expect(end)
         return self.received[start:]
+
+    def sasl_plain(self, account: str, password: str) -> None:
+        """Logs in with SASL PLAIN (sasl already acknowledged) and waits for 903."""
+        self.send("AUTHENTICATE PLAIN")
+        self.expect("AUTHENTICATE")
+        self.send(f"AUTHENTICATE {plain_token(account, password)}")
+        self.expect("903")  # RPL_SASLSUCCESS
 
     def close(self) -> None:
         """Closes the socket."""

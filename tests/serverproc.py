@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import queue
 import re
@@ -16,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from easychat.proto import numerics as n
 from easychat.proto.message import Message, parse
 from tests.ircclient import TIMEOUT, IRCClient
 from tests.nolimits import NO_ABUSE_FLAGS
@@ -124,11 +122,7 @@ def history_client(
     assert ack.params[1] == "ACK", f"caps refused: {ack.params}"
     assert set(ack.params[-1].split()) == set(wanted.split())
     if password is not None:
-        client.send("AUTHENTICATE PLAIN")
-        client.expect("AUTHENTICATE")
-        token = base64.b64encode(f"\0{nick}\0{password}".encode()).decode()
-        client.send(f"AUTHENTICATE {token}")
-        client.expect(n.RPL_SASLSUCCESS)
+        client.sasl_plain(nick, password)
     client.send("CAP END")
     client.register(nick)
     return client

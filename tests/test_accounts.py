@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -180,11 +179,7 @@ def test_register_and_sasl_over_a_socket(
     second.send("NICK alice")
     second.send("USER alice 0 * :Alice")
     second.expect("CAP", where=lambda m: m.params[1] == "ACK")
-    second.send("AUTHENTICATE PLAIN")
-    second.expect("AUTHENTICATE")
-    token = base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode()
-    second.send(f"AUTHENTICATE {token}")
-    second.expect(n.RPL_SASLSUCCESS)
+    second.sasl_plain("alice", PASSWORD)
     second.send("CAP END")
     second.expect(n.RPL_WELCOME)
     second.close()

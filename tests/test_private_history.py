@@ -16,7 +16,7 @@ from easychat.proto.message import Message
 from easychat.store.accounts import SQLiteAccounts
 from easychat.store.history import SQLiteHistory
 from tests.chatcore_harness import CoreDriver
-from tests.test_sasl import plain
+from tests.ircclient import plain_token as plain
 
 CAPS = "draft/chathistory batch server-time message-tags"
 PASSWORD = "a long enough password"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from easychat.chat import access
@@ -12,6 +10,7 @@ from easychat.chat.passwords import hash_password
 from easychat.proto import numerics as n
 from easychat.proto.names import casefold
 from tests.chatcore_harness import CoreDriver, commands
+from tests.ircclient import plain_token as plain
 
 PASSWORD = "hunter2hunter2"
 HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per run
@@ -41,10 +40,6 @@ def drv() -> CoreDriver:
     store.create(Account("alice", HASH, None, 0))
     driver.core.accounts = store
     return driver
-
-
-def plain(authcid: str, password: str, authzid: str = "") -> str:
-    return base64.b64encode(f"{authzid}\0{authcid}\0{password}".encode()).decode()
 
 
 def start(drv: CoreDriver, nick: str = "alice") -> int:
