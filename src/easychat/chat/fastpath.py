@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from easychat.chat import flood
 from easychat.chat.actions import SendBytes
 from easychat.chat.delivery import CapsClass, caps_class
 from easychat.chat.errors import IRCError
@@ -94,7 +95,7 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
     body = relay_bytes(client.prefix.encode(), line[: len(command)], name, text)
     if len(body) > MAX_LINE_BYTES - 2:
         return False  # the general path refuses it with 417
-    if not _admit(core, client):
+    if not flood.admit_chat_now(core, client):
         return False
     msgid, time_ms = core.stamp()
     account = client.account if core.accounts is not None else None
@@ -119,22 +120,6 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
             out.append(SendBytes(peer.ids, data))
     core.record_line(key, command, body.decode(), msgid, time_ms)
     client.last_spoke = core.clock()
-    return True
-
-
-def _admit(core: ChatCore, client: Client) -> bool:
-    """Flood control's verdict when it lets the line through at once.
-
-    False (nothing spent) when the line would be queued or refused, or
-    lines are already waiting: the general path then decides, as usual.
-    """
-    state = client.flood
-    if state is None:
-        return True
-    state.bucket.refill(core.timer())
-    if state.queue or not state.bucket.take(True):
-        return False
-    state.refused = 0
     return True
 
 

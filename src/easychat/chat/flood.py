@@ -159,6 +159,22 @@ def admit(core: ChatCore, client: Client, msg: Message) -> bool:
     return False
 
 
+def admit_chat_now(core: ChatCore, client: Client) -> bool:
+    """For the fast path: True, with the token spent, when a chat line may go at once.
+
+    False (nothing spent) when the line would be queued or refused, or
+    lines are already waiting: `admit` then decides, as for any line.
+    """
+    state = client.flood
+    if state is None:
+        return True
+    state.bucket.refill(core.timer())
+    if state.queue or not state.bucket.take(True):
+        return False
+    state.refused = 0
+    return True
+
+
 def drain(core: ChatCore, client: Client) -> None:
     """Handles queued lines for which tokens have come in, in the order they came."""
     state = client.flood
