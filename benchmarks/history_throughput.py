@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import os
 import selectors
-import signal
 import socket
 import statistics
 import subprocess
@@ -47,6 +46,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+if __package__:
+    from benchmarks import serverctl
+else:  # run as a script: benchmarks/ is on sys.path
+    import serverctl
+
 
 HOST = "127.0.0.1"
 ROOM = b"#lobby"
@@ -120,13 +125,6 @@ class BenchError(Exception):
     """A run could not be carried out (server failed to start, clients refused)."""
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU time of a process so far, where /proc has it."""
     try:
@@ -140,7 +138,7 @@ def cpu_seconds(pid: int) -> float | None:
 @contextlib.contextmanager
 def easychat_server(db: str, scenario: Scenario) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """A fresh `easychat serve` on a free port; yields the process and the port."""
-    port = free_port()
+    port = serverctl.free_port(HOST)
     command = [
         *(sys.executable, "-m", "easychat", "serve", "--host", HOST, "--port", str(port)),
         *("--db", db, "--replay-lines", "0", "--sendq", str(scenario.sendq)),
@@ -166,13 +164,7 @@ def easychat_server(db: str, scenario: Scenario) -> Iterator[tuple[subprocess.Po
                 output += chunk
         yield proc, port
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        serverctl.stop(proc, STOP_SECONDS)
         if proc.stdout is not None:
             proc.stdout.close()
 

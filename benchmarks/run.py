@@ -57,7 +57,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -69,9 +68,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 if __package__:
-    from benchmarks import ircbench
+    from benchmarks import ircbench, serverctl
 else:  # run as a script: benchmarks/ is on sys.path
     import ircbench
+    import serverctl
 
 from easychat.options_limits import LIMIT_OPTIONS
 
@@ -206,13 +206,6 @@ class BenchError(Exception):
     """A server could not be started."""
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     """Waits until the server accepts connections on `port`."""
     deadline = time.monotonic() + START_SECONDS
@@ -248,7 +241,7 @@ def ngircd_binary() -> str | None:
 @contextlib.contextmanager
 def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, int]]:
     """A fresh server of `kind`; yields its PID and port, and stops it."""
-    port = free_port()
+    port = serverctl.free_port(HOST)
     log = tmp / f"{kind}-{run}-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
     if kind == "ngircd":
@@ -274,13 +267,7 @@ def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, 
         time.sleep(0.2)  # the probe connection is gone before RSS is read
         yield proc.pid, port
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        serverctl.stop(proc, STOP_SECONDS)
 
 
 def fit_to_fds(plan: ircbench.Plan, fds: int) -> tuple[ircbench.Plan, str]:

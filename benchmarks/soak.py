@@ -35,7 +35,6 @@ import contextlib
 import os
 import re
 import selectors
-import signal
 import socket
 import statistics
 import subprocess
@@ -46,6 +45,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+if __package__:
+    from benchmarks import serverctl
+else:  # run as a script: benchmarks/ is on sys.path
+    import serverctl
+
 
 from easychat.options_limits import LIMIT_OPTIONS
 
@@ -103,13 +108,6 @@ class Client:
                 self.queue("PONG" + line.decode(errors="replace")[4:])
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def rss_bytes(pid: int) -> int:
     """The resident set size of `pid` now, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -133,7 +131,7 @@ def easychat_server(
     clients: int, db: str
 ) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
     """A fresh server; yields the process, its port and its output so far (kept up to date)."""
-    port = free_port()
+    port = serverctl.free_port(HOST)
     command = [
         *(sys.executable, "-m", "easychat", "serve", "--host", HOST, "--port", str(port)),
         *("--db", db, "--replay-lines", "0", "--log-level", "warning"),
@@ -161,13 +159,7 @@ def easychat_server(
             raise RuntimeError(f"server did not start: {output}")
         yield proc, port, output
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        serverctl.stop(proc, STOP_SECONDS)
 
 
 def pump_once(sel: selectors.BaseSelector, timeout: float) -> None:
