@@ -22,6 +22,20 @@ from easychat.client.commands import (
     Whois,
     parse_input,
 )
+from easychat.client.commands_irc import (
+    Ban,
+    Clear,
+    Close,
+    Ctcp,
+    Ignore,
+    Invite,
+    Kick,
+    ListRooms,
+    Mode,
+    Notice,
+    Quote,
+    Unignore,
+)
 
 CASES: list[tuple[str, Intent]] = [
     # Plain text is sent exactly as typed.
@@ -87,6 +101,51 @@ CASES: list[tuple[str, Intent]] = [
     # /help ignores what follows, so "/help join" still shows the list.
     ("/help", Help()),
     ("/HELP join", Help()),
+    # /list, with an optional filter for the rooms screen
+    ("/list", ListRooms("")),
+    ("/LIST  rust ", ListRooms("rust")),
+    # /mode: the target is the current room unless the first word is not a mode change
+    ("/mode", Mode(None)),
+    ("/mode +o bob", Mode(None, "+o", ("bob",))),
+    ("/mode -k", Mode(None, "-k")),
+    ("/mode +kl  secret 10", Mode(None, "+kl", ("secret", "10"))),
+    ("/mode #room", Mode("#room")),
+    ("/mode #room +i", Mode("#room", "+i")),
+    ("/mode #room b", Mode("#room", "b")),
+    ("/mode john +i", Mode("john", "+i")),
+    # /kick [#room] nick [reason]
+    ("/kick bob", Kick(None, "bob", "")),
+    ("/kick bob  spamming  again", Kick(None, "bob", "spamming  again")),
+    ("/kick #room bob bye", Kick("#room", "bob", "bye")),
+    # /ban [#room] nick|mask
+    ("/ban bob", Ban(None, "bob")),
+    ("/ban *!*@spam.example", Ban(None, "*!*@spam.example")),
+    ("/ban #room bob", Ban("#room", "bob")),
+    # /invite nick [#room]
+    ("/invite bob", Invite("bob", None)),
+    ("/invite bob #room", Invite("bob", "#room")),
+    # /notice target text
+    ("/notice bob  hi there", Notice("bob", "hi there")),
+    ("/notice #room heads up", Notice("#room", "heads up")),
+    # /quote and its alias /raw: sent as typed
+    ("/quote PRIVMSG bob :hi  there ", Quote("PRIVMSG bob :hi  there ")),
+    ("/raw   WHO #lobby", Quote("WHO #lobby")),
+    ("/quote @label=x PING :t", Quote("@label=x PING :t")),
+    # /ignore, /unignore: masks kept complete
+    ("/ignore", Ignore(None)),
+    ("/ignore bob", Ignore("bob!*@*")),
+    ("/ignore *@spam.example", Ignore("*!*@spam.example")),
+    ("/ignore bob!~b@host", Ignore("bob!~b@host")),
+    ("/unignore bob", Unignore("bob!*@*")),
+    ("/UNIGNORE bob!*@*", Unignore("bob!*@*")),
+    # /close, /clear
+    ("/close", Close()),
+    ("/clear", Clear()),
+    ("/CLEAR ", Clear()),
+    # /ctcp nick command [args]: the command upper case
+    ("/ctcp bob version", Ctcp("bob", "VERSION", "")),
+    ("/ctcp bob PING 123 456", Ctcp("bob", "PING", "123 456")),
+    ("/ctcp #room clientinfo", Ctcp("#room", "CLIENTINFO", "")),
 ]
 
 
@@ -122,6 +181,36 @@ ERRORS: list[tuple[str, str]] = [
     ("/names #room", "Usage: /names"),
     ("/whois", "Usage: /whois nick"),
     ("/whois a b", "Usage: /whois nick"),
+    ("/kick", "Usage: /kick [#room] nick [reason]"),
+    ("/kick #room", "Usage: /kick [#room] nick [reason]"),
+    ("/ban", "Usage: /ban [#room] nick|mask"),
+    ("/ban bob extra", "Usage: /ban [#room] nick|mask"),
+    ("/ban 9lives", "9lives is neither a nickname nor a mask (nick!user@host)."),
+    ("/invite", "Usage: /invite nick [#room]"),
+    ("/invite bob room", "Usage: /invite nick [#room]"),
+    ("/invite bob #a #b", "Usage: /invite nick [#room]"),
+    ("/notice", "Usage: /notice target text"),
+    ("/notice bob   ", "Usage: /notice target text"),
+    ("/quote", "Usage: /quote raw line"),
+    ("/quote   ", "Usage: /quote raw line"),
+    ("/quote PRIVMSG a :b\nQUIT", "/quote sends one line: it may not contain line breaks or NUL."),
+    ("/quote PRIVMSG a :b\r", "/quote sends one line: it may not contain line breaks or NUL."),
+    ("/quote PRIVMSG a :\0", "/quote sends one line: it may not contain line breaks or NUL."),
+    ("/quote PRIV-MSG a", "Not a valid IRC line: Malformed command."),
+    ("/quote :src", "Not a valid IRC line: No command."),
+    ("/quote PRIVMSG a :" + "x" * 510, "Not a valid IRC line: Input line was too long."),
+    ("/ignore a b", "Usage: /ignore [nick|mask]"),
+    ("/ignore 9lives", "9lives is neither a nickname nor a mask (nick!user@host)."),
+    ("/ignore *", "*!*@* matches everyone: ignore a nick or a narrower mask."),
+    ("/ignore *!*@*", "*!*@* matches everyone: ignore a nick or a narrower mask."),
+    ("/ignore **!*@*", "**!*@* matches everyone: ignore a nick or a narrower mask."),
+    ("/unignore", "Usage: /unignore nick|mask"),
+    ("/close #room", "Usage: /close"),
+    ("/clear all", "Usage: /clear"),
+    ("/ctcp", "Usage: /ctcp nick command [args]"),
+    ("/ctcp bob", "Usage: /ctcp nick command [args]"),
+    ("/ctcp bob VER\x01SION", "VER\x01SION is not a CTCP command (letters and digits only)."),
+    ("/ctcp bob PING a\x01b", "CTCP arguments may not contain the \\x01 delimiter."),
 ]
 
 
@@ -153,6 +242,18 @@ def test_help_lists_every_command() -> None:
         "/whois",
         "/away",
         "/quit",
+        "/list",
+        "/mode",
+        "/kick",
+        "/ban",
+        "/invite",
+        "/notice",
+        "/quote",
+        "/ignore",
+        "/unignore",
+        "/ctcp",
+        "/close",
+        "/clear",
         "/help",
     }
 

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from easychat.client.commandline import Invalid
+from easychat.client.commandline import free_text as _text
+from easychat.client.commandline import split_word as _word
+from easychat.client.commands_irc import IRC_COMMAND_HELP, IRC_PARSERS, IrcIntent
 from easychat.proto.names import casefold, valid_channel, valid_nick
+
+__all__ = [
+    "COMMAND_HELP",
+    "Away",
+    "Help",
+    "Intent",
+    "Invalid",
+    "Join",
+    "Me",
+    "Msg",
+    "Names",
+    "Nick",
+    "Part",
+    "Quit",
+    "Say",
+    "Topic",
+    "Whois",
+    "parse_input",
+]
 
 # The server decides how long a nick or room name may be (NICKLEN, CHANNELLEN in
 # 005) and says so with a numeric; the client only checks the characters.
 _NO_LENGTH_LIMIT = 1 << 30
-
-# A command line is "/name", then optional whitespace-separated arguments.
-_WORD = re.compile(r"\s*(\S+)(.*)\Z", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +119,21 @@ class Help:
     """Show the list of commands."""
 
 
-@dataclass(frozen=True, slots=True)
-class Invalid:
-    """Input that cannot be sent; `message` tells the user what to type instead."""
-
-    message: str
-
-
 Intent: TypeAlias = (
-    Say | Me | Join | Part | Msg | Nick | Topic | Names | Whois | Away | Quit | Help | Invalid
+    Say
+    | Me
+    | Join
+    | Part
+    | Msg
+    | Nick
+    | Topic
+    | Names
+    | Whois
+    | Away
+    | Quit
+    | Help
+    | Invalid
+    | IrcIntent
 )
 
 # (usage, description) of every command, in the order /help lists them.
@@ -124,6 +149,7 @@ COMMAND_HELP: tuple[tuple[str, str], ...] = (
     ("/whois nick", "Show information about a user"),
     ("/away [message]", "Mark yourself away, or back without a message"),
     ("/quit [reason]", "Disconnect from the server"),
+    *IRC_COMMAND_HELP,
     ("/help", "Show this list"),
 )
 
@@ -132,19 +158,6 @@ _USAGE: dict[str, str] = {usage.split()[0][1:]: usage for usage, _ in COMMAND_HE
 
 def _usage(command: str) -> Invalid:
     return Invalid(f"Usage: {_USAGE[command]}")
-
-
-def _word(rest: str) -> tuple[str, str]:
-    """Splits off the first word; returns ("", "") when there is none."""
-    match = _WORD.match(rest)
-    if match is None:
-        return "", ""
-    return match.group(1), match.group(2)
-
-
-def _text(rest: str) -> str:
-    """The free text of a command: what follows the separating whitespace, as typed."""
-    return rest.lstrip()
 
 
 def _room_name(word: str) -> str:
@@ -241,6 +254,7 @@ _PARSERS: dict[str, Callable[[str], Intent]] = {
     "away": _parse_away,
     "quit": _parse_quit,
     "help": _parse_help,
+    **IRC_PARSERS,
 }
 
 
