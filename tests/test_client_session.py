@@ -569,9 +569,11 @@ def test_ctcp_action() -> None:
 
 
 def test_other_ctcp_is_ignored() -> None:
+    """CTCP requests we do not answer (VERSION and PING are: test_client_ctcp.py)."""
     session = in_lobby("john")
-    assert feed(session, ":doe!doe@h PRIVMSG john :\x01VERSION\x01") == []
-    assert feed(session, ":doe!doe@h NOTICE john :\x01PING 123\x01") == []
+    assert feed(session, ":doe!doe@h PRIVMSG john :\x01TIME\x01") == []
+    assert feed(session, ":doe!doe@h PRIVMSG john :\x01DCC SEND x 1 2 3\x01") == []
+    assert session.take_outgoing() == []
 
 
 def test_notice_from_a_user_and_from_the_server() -> None:

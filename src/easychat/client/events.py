@@ -145,6 +145,23 @@ class HistoryFailed:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListedRoom:
+    """One room of the server's LIST answer."""
+
+    name: str
+    users: int
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomList:
+    """The server's answer to LIST; `truncated` if it had more rooms than kept."""
+
+    rooms: tuple[ListedRoom, ...]
+    truncated: bool = False
+
+
 Event = (
     Line
     | Registered
@@ -159,4 +176,5 @@ Event = (
     | HistoryBatch
     | HistoryFailed
     | RateLimited
+    | RoomList
 )

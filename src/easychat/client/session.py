@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from easychat.client.auth import AUTH_NUMERICS, AuthMixin
+from easychat.client.ctcp import CtcpMixin
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
@@ -28,6 +29,9 @@ from easychat.client.history import (
     MAX_PENDING_HISTORY,
     HistoryMixin,
 )
+from easychat.client.masks import IgnoreList
+from easychat.client.peers import PeersMixin
+from easychat.client.roomlist import LIST_NUMERICS, RoomListMixin
 from easychat.client.rooms import Member, Room, RoomsMixin
 from easychat.client.split import split_message, text_budget
 from easychat.proto import numerics as n
@@ -111,7 +115,7 @@ _SILENT = {
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-class Session(AuthMixin, RoomsMixin, HistoryMixin):
+class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomListMixin):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each
@@ -153,6 +157,11 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         self._out: list[Message] = []
         self._batches = {}
         self._history_pending = deque(maxlen=MAX_PENDING_HISTORY)
+        # CTCP answers, addresses seen, the ignore list, LIST (ctcp, peers, roomlist).
+        self._ctcp_replies = deque()
+        self._hosts = {}
+        self.ignores = IgnoreList()
+        self._listing, self._listing_cut = None, False
 
     # -- the connection's life ---------------------------------------------
 
@@ -181,6 +190,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
 
     def feed(self, msg: Message) -> list[Event]:
         """Takes one message from the server; returns what to show."""
+        self._seen(msg)
         if self._batched(msg):
             return []
         if msg.command.isdigit():
@@ -256,6 +266,8 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         args = msg.params[1:]
         if code in AUTH_NUMERICS:
             return self._auth_numeric(msg)
+        if code in LIST_NUMERICS:
+            return self._list_numeric(msg)
         if code == n.RPL_WELCOME:
             self.registered = True
             self.server_name = msg.source or ""
@@ -337,7 +349,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         return self._message(msg, LineKind.NOTICE)
 
     def _message(self, msg: Message, kind: LineKind) -> list[Event]:
-        if len(msg.params) < 2:
+        if len(msg.params) < 2 or self._ignored(msg):
             return []
         target, text = msg.params[0], msg.params[1]
         sender = msg.nick or self.server_name
@@ -347,7 +359,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         if text.startswith("\x01"):
             match = _ACTION.match(text)
             if match is None:
-                return []  # other CTCP requests are not shown
+                return self._ctcp(msg, text, reply=kind is LineKind.NOTICE, own=own)
             text, kind = match.group(1), LineKind.ACTION
         if self.is_channel(target.lstrip("@+")):
             conv: str | None = target.lstrip("@+")
