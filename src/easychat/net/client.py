@@ -184,6 +184,14 @@ class ClientConnection:
         if data:
             self.writer.write(data)
 
+    def send_raw(self, line: str) -> None:
+        """Queues one line exactly as given (`/quote`), adding CRLF.
+
+        The caller has checked it is one valid line (no CR, LF or NUL).
+        """
+        if not self.writer.is_closing():
+            self.writer.write(line.encode("utf-8", "surrogateescape") + b"\r\n")
+
     async def close(self) -> None:
         """Closes the connection, waiting briefly for queued data to go."""
         if self.writer.is_closing():

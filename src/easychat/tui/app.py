@@ -30,9 +30,11 @@ from easychat.client.events import (
     RateLimited,
     Registered,
     RegistrationFailed,
+    RoomList,
     ServerClosed,
     TopicChanged,
 )
+from easychat.client.masks import IgnoreList
 from easychat.client.session import Session
 from easychat.net.client import ClientConnection, ConnectError, backoff_delays, parse_address
 from easychat.net.tls import TLS_PORT, ClientTLS
@@ -49,6 +51,7 @@ from easychat.tui.history import (
     to_local_log,
 )
 from easychat.tui.intents import palette_commands, run_typed
+from easychat.tui.intents_irc import load_ignore_list, show_room_list
 from easychat.tui.login import LoginScreen
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
@@ -126,11 +129,14 @@ class EasyChatApp(App[None]):
         self.focus_on_join: set[str] = set()
         self._welcome: Line | None = None
         self._closer: asyncio.Future[None] | None = None
+        # /ignore's masks, shared with every session; loaded from the user's file.
+        self.ignores = IgnoreList()
 
     def on_mount(self) -> None:
         if self.settings.theme:
             self.theme = self.settings.theme
         self.push_screen(self.login)
+        load_ignore_list(self)
         if self.settings.auto:
             self.call_after_refresh(self.login.submit)
 
@@ -182,6 +188,7 @@ class EasyChatApp(App[None]):
                 self.wanted_nick, password=self.password, create_account=self.create_account
             )
             session.alt_nick_on_collision = registered_once
+            session.ignores = self.ignores
             self.session, self.connection = session, connection
             try:
                 failure = await self._run(session, connection)
@@ -308,6 +315,8 @@ class EasyChatApp(App[None]):
                 text = f"{event.old} is now known as {event.new}"
                 chat.add_line(Line(event.new, LineKind.EVENT, event.old, text, time.time()))
                 chat.refresh_all()
+        elif isinstance(event, RoomList):
+            show_room_list(self, event)
         elif isinstance(event, ServerClosed):
             chat.show_info(f"The server closed the connection: {event.reason}", LineKind.ERROR)
 
@@ -349,6 +358,8 @@ class EasyChatApp(App[None]):
             and name != SERVER_CONVERSATION
             and chat.conversations.get(name) is None
         ):
+            if self.session is not None and self.session.is_channel(name):
+                return  # a room closed (/close): the echo of its PART has no place
             opened = chat.open_conversation(
                 name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
             )

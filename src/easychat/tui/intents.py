@@ -13,6 +13,7 @@ from easychat.client.events import LineKind
 from easychat.proto.message import Message
 from easychat.tui.chat import ChatScreen
 from easychat.tui.history import load_history, local_history
+from easychat.tui.intents_irc import run_irc_command
 
 if TYPE_CHECKING:
     from easychat.tui.app import EasyChatApp
@@ -31,6 +32,8 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
         return
     if isinstance(intent, cmd.Quit):
         app.leave(intent.reason)
+        return
+    if run_irc_command(app, chat, intent):  # /list, /mode, /kick, /ignore, ...
         return
     if session is None or connection is None or not session.registered:
         chat.show_info(
@@ -124,6 +127,11 @@ def palette_commands(app: EasyChatApp, screen: ChatScreen) -> Iterator[SystemCom
     )
     yield SystemCommand(
         "Leave", "Disconnect and return to the login screen", lambda: app.leave(None)
+    )
+    yield SystemCommand(
+        "Browse rooms",
+        "List the server's rooms and join one (/list)",
+        lambda: run_typed(app, screen, "/list"),
     )
     for conv in screen.conversations.ordered():
         yield SystemCommand(

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, RichLog
 from textual.widgets.option_list import Option
 
+from easychat.client.commands import COMMAND_HELP
 from easychat.client.conversations import Conversation, ConversationKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
@@ -95,12 +96,18 @@ class ChatInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous input", show=False),
         Binding("down", "history(1)", "Next input", show=False),
-        Binding("tab", "complete", "Complete nick", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
     ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.completions: list[str] = []
+        # What Tab completes after "/" at the start of the line: every command /help lists.
+        self.commands = [usage.split()[0] for usage, _ in COMMAND_HELP]
+        # Rooms Tab completes for a word starting with "#": the open ones, then
+        # those of the last /list.
+        self.rooms: list[str] = []
+        self.listed_rooms: list[str] = []
         self.history: list[str] = []
         self._history_index = 0
         # (value after the last completion, word start, matches, index shown)
@@ -130,11 +137,23 @@ class ChatInput(Input):
         self.value = self.history[index] if index < len(self.history) else ""
         self.cursor_position = len(self.value)
 
-    def action_complete(self) -> None:
-        """Completes the nick before the cursor; Tab again cycles the matches.
+    def _candidates(self, word: str, start: int) -> list[str]:
+        """What `word` may complete to: a command, a room, or a nick."""
+        if start == 0 and word.startswith("/"):
+            pool: list[str] = list(self.commands)
+        elif word.startswith(("#", "&")):
+            pool = list(dict.fromkeys([*self.rooms, *self.listed_rooms]))
+        else:
+            pool = self.completions
+        folded = casefold(word)
+        return [name for name in pool if casefold(name).startswith(folded)]
 
-        At the start of the line the nick gets `: ` (addressing someone),
-        elsewhere a space.
+    def action_complete(self) -> None:
+        """Completes the word before the cursor; Tab again cycles the matches.
+
+        `/` at the start of the line completes a command, `#` a room, any
+        other word a nick. A nick at the start of the line gets `: `
+        (addressing someone), everything else a space.
         """
         cursor = self.cursor_position
         state = self._completing
@@ -147,12 +166,12 @@ class ChatInput(Input):
             word = before[start:]
             if not word:
                 return
-            folded = casefold(word)
-            matches = [nick for nick in self.completions if casefold(nick).startswith(folded)]
+            matches = self._candidates(word, start)
             if not matches:
                 return
             index = 0
-        completion = matches[index] + (": " if start == 0 else " ")
+        nick = not matches[index].startswith(("/", "#", "&"))
+        completion = matches[index] + (": " if start == 0 and nick else " ")
         self.value = self.value[:start] + completion + self.value[cursor:]
         self.cursor_position = start + len(completion)
         self._completing = (self.value, start, matches, index)
