@@ -165,8 +165,15 @@ async def test_list_screen_filters_and_enter_joins(
         cells = [str(cell) for cell in table.get_row_at(rooms.shown.index(python))]
         assert cells == ["#python", "1", "[bold]snakes[/bold] and more"]  # no markup, no codes
 
+        # Up/Down move the highlight from the filter field.
+        assert table.cursor_row == 0
+        await pilot.press("down")
+        assert table.cursor_row == 1
+        await pilot.press("up", "up")
+        assert table.cursor_row == 0
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back to the chat")
+        assert screen.conversations.current.name == "#lobby"  # nothing joined
 
         await send_text(pilot, "/list")
         await wait_for(pilot, lambda: isinstance(app.screen, RoomsScreen))

@@ -148,6 +148,17 @@ def test_ignored_senders_are_not_shown_nor_answered() -> None:
     assert len(feed(session, ":doe!doe@h PRIVMSG #lobby :back")) == 1
 
 
+def test_own_messages_are_never_ignored() -> None:
+    """A mask that also matches us (`*!*@127.0.0.1` on a shared host) keeps our own echo."""
+    session = in_lobby("john")
+    session.caps.add("echo-message")
+    session.ignores.add("*!*@127.0.0.1")
+    [line] = feed(session, ":john!john@127.0.0.1 PRIVMSG #lobby :mine")
+    assert isinstance(line, Line)
+    assert line.own
+    assert feed(session, ":doe!doe@127.0.0.1 PRIVMSG #lobby :theirs") == []
+
+
 def test_ignored_sender_in_history_is_dropped() -> None:
     session = in_lobby("john")
     session.caps.update({"batch", "draft/chathistory"})

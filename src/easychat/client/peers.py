@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from easychat.client.masks import IgnoreList
 from easychat.proto.message import Message
@@ -21,9 +22,14 @@ class PeersMixin:
     matching source are dropped before anything is shown or counted.
     """
 
+    nick: str
     fold: Callable[[str], str]
     ignores: IgnoreList
     _hosts: dict[str, str]
+
+    if TYPE_CHECKING:
+
+        def same(self, a: str, b: str) -> bool: ...
 
     def _seen(self, msg: Message) -> None:
         """Remembers the user@host of a message's source."""
@@ -42,5 +48,7 @@ class PeersMixin:
         return self._hosts.get(self.fold(nick))
 
     def _ignored(self, msg: Message) -> bool:
-        """Whether `msg` comes from someone on the ignore list."""
-        return "!" in (msg.source or "") and self.ignores.ignores(msg.source)
+        """Whether `msg` comes from someone on the ignore list (never ourselves)."""
+        if "!" not in (msg.source or "") or self.same(msg.nick or "", self.nick):
+            return False
+        return self.ignores.ignores(msg.source)

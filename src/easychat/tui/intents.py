@@ -25,7 +25,7 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
     intent = cmd.parse_input(text)
     if isinstance(intent, cmd.Help):
         for usage, description in cmd.COMMAND_HELP:
-            chat.show_info(f"{usage:<24} {description}")
+            chat.show_info(f"{usage:<30} {description}")
         return
     if isinstance(intent, cmd.Invalid):
         chat.show_info(intent.message, LineKind.ERROR)

@@ -97,6 +97,8 @@ class RoomsScreen(Screen[str | None]):
                 Text(str(room.users), justify="right"),
                 Text(clean(room.topic)[:TOPIC_WIDTH], no_wrap=True, overflow="ellipsis"),
             )
+        if self.shown:
+            table.move_cursor(row=0)
         self.query_one("#rooms-status", Static).update(self._status(len(rooms), len(matching)))
 
     def _status(self, total: int, matching: int) -> str:

@@ -80,7 +80,7 @@ INPUT_HISTORY = 200
 
 
 class ChatInput(Input):
-    """The message field: Up/Down recall earlier input, Tab completes nicks.
+    """The message field: Up/Down recall earlier input, Tab completes nicks, commands, rooms.
 
     A one-line field cannot show a pasted text of several lines (Input keeps
     only the first), so such a paste is sent at once, as if typed and Enter
