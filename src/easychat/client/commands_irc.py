@@ -131,7 +131,7 @@ IRC_COMMAND_HELP: tuple[tuple[str, str], ...] = (
     ("/ban [#room] nick|mask", "Ban someone from the room (by address if known)"),
     ("/invite nick [#room]", "Invite someone to the room"),
     ("/notice target text", "Send a notice to a room or a person"),
-    ("/quote raw line", "Send one raw IRC line as typed"),
+    ("/quote raw line", "Send one raw IRC line as typed (alias /raw)"),
     ("/ignore [nick|mask]", "Hide someone's messages; alone, list who is hidden"),
     ("/unignore nick|mask", "Show someone's messages again"),
     ("/ctcp nick command [args]", "Send a CTCP request: VERSION, PING, ..."),
