@@ -1,0 +1,274 @@
+"""The Unix socket listener: the peer's Unix login is its account and its reserved nick."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from easychat.chat.config import CoreConfig
+from easychat.chat.core import ChatCore
+from easychat.net.server import Server
+from easychat.net.unixsock import UnixSocketError, bind_unix, is_local_user, peer_user
+from easychat.proto.message import Message
+from easychat.proto.names import valid_nick
+from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+
+
+class UnixIRCClient(IRCClient):
+    """The blocking test client over an AF_UNIX stream socket."""
+
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(TIMEOUT)
+        self.sock.connect(str(path))
+        self.buf = b""
+        self.received: list[Message] = []
+        self.nick: str | None = None
+
+
+class UnixServer:
+    """An EasyChat server on 127.0.0.1 port 0 and a Unix socket, in a thread."""
+
+    def __init__(
+        self,
+        path: Path,
+        config: CoreConfig | None = None,
+        *,
+        peer: Callable[[socket.socket], str | None] = peer_user,
+        local_users: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.path = path
+        users = local_users if local_users is not None else is_local_user
+        self.core = ChatCore(config or CoreConfig(), unix_users=users)
+        self.server = Server(self.core, "127.0.0.1", 0, unix=str(path), peer_user=peer)
+        _, self.port = self.server.listen()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.serve_forever()
+        except BaseException as exc:  # surfaced by stop()
+            self.errors.append(exc)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive(), "server loop did not stop"
+        assert not self.errors, f"server loop raised: {self.errors!r}"
+
+    def tcp(self) -> IRCClient:
+        return IRCClient(self.port)
+
+    def unix(self) -> UnixIRCClient:
+        return UnixIRCClient(self.path)
+
+
+class FakePeers:
+    """A test double of the credential lookup: each accepted peer is the next name."""
+
+    def __init__(self, *names: str | None) -> None:
+        self.names = list(names)
+        self.lock = threading.Lock()
+
+    def __call__(self, sock: socket.socket) -> str | None:
+        with self.lock:
+            return self.names.pop(0)
+
+
+@pytest.fixture
+def sock_path(tmp_path: Path) -> Path:
+    path = tmp_path / "irc.sock"
+    assert len(str(path)) < 100, "AF_UNIX paths hold at most 107 bytes"
+    return path
+
+
+@pytest.fixture
+def server(sock_path: Path) -> Iterator[UnixServer]:
+    running = UnixServer(sock_path)
+    yield running
+    running.stop()
+
+
+def whois_account(client: IRCClient, nick: str) -> str | None:
+    """The account WHOIS shows for `nick` (330), or None."""
+    client.send(f"WHOIS {nick}")
+    replies = client.until("318")
+    accounts = [m.params[2] for m in replies if m.command == "330"]
+    return accounts[0] if accounts else None
+
+
+def test_unix_client_is_logged_in_as_its_unix_user(server: UnixServer) -> None:
+    """The kernel's SO_PEERCRED names the peer: WHOIS 330 and account-tag show it."""
+    listener = server.tcp()
+    listener.send("CAP REQ :account-tag extended-join")
+    listener.expect("CAP")
+    listener.send("CAP END")
+    listener.register("Listener")
+    local = server.unix()
+    local.send("CAP LS 302")
+    local.send("NICK Localnick")
+    local.send("USER whoever 0 * :Local Person")
+    local.send("CAP END")
+    burst = local.until("366")
+    logged_in = [m for m in burst if m.command == "900"]
+    assert [m.params[2] for m in logged_in] == [ME]
+    join = listener.expect("JOIN", lambda m: (m.source or "").startswith("Localnick!"))
+    assert join.params[1] == ME  # extended-join carries the account
+    # The user part is the Unix name (not what USER said); the host says "unix".
+    assert join.source == f"Localnick!{ME[:18]}@unix"
+    assert whois_account(listener, "Localnick") == ME
+    local.send("PRIVMSG #lobby :hello from the socket")
+    said = listener.expect("PRIVMSG")
+    assert said.tags.get("account") == ME
+    local.close()
+    listener.close()
+
+
+def test_a_tcp_client_cannot_take_the_unix_users_nick(server: UnixServer) -> None:
+    """A nick equal to a local Unix user's name is refused to everyone but that user."""
+    if not _nick_ok(ME):
+        pytest.skip(f"the test's Unix user {ME!r} is not a valid nick")
+    tcp = server.tcp()
+    tcp.send(f"NICK {ME}")
+    refused = tcp.expect("433")
+    assert refused.params[1] == ME
+    tcp.register("Someone")
+    tcp.send(f"NICK {ME.upper()}")  # casefolded: the same nick
+    assert tcp.expect("433").params[1] == ME.upper()
+    # The Unix user itself takes it.
+    local = server.unix()
+    local.register(ME)
+    assert whois_account(tcp, ME) == ME
+    local.close()
+    tcp.close()
+
+
+def _nick_ok(name: str) -> bool:
+    return valid_nick(name, CoreConfig().nicklen)
+
+
+def test_two_unix_users_each_own_only_their_own_name(sock_path: Path) -> None:
+    """With a double of the credential lookup: alice and bob on one socket."""
+    peers = FakePeers("bob", "alice", None)
+    running = UnixServer(sock_path, peer=peers, local_users={"alice", "bob", "carol"}.__contains__)
+    try:
+        bob = running.unix()
+        bob.send("NICK alice")
+        assert bob.expect("433").params[1] == "alice"
+        bob.send("NICK carol")  # an absent local user's name is reserved too
+        assert bob.expect("433").params[1] == "carol"
+        bob.register("bob")
+        alice = running.unix()
+        alice.register("alice")
+        assert whois_account(alice, "bob") == "bob"
+        assert whois_account(bob, "alice") == "alice"
+        alice.send("NICK bob")
+        assert alice.expect("433").params[1] == "bob"
+        # A Unix peer without a passwd entry gets no account and no reserved nick.
+        nobody = running.unix()
+        nobody.send("NICK carol")
+        assert nobody.expect("433").params[1] == "carol"
+        nobody.register("stranger")
+        assert whois_account(alice, "stranger") is None
+        for client in (alice, bob, nobody):
+            client.close()
+    finally:
+        running.stop()
+
+
+def test_unix_peers_are_exempt_from_per_ip_limits_but_not_flood_control(
+    sock_path: Path,
+) -> None:
+    config = CoreConfig(
+        max_clients_per_ip=1, connects_per_ip=1, flood_burst=3, flood_paste=3, flood_rate=0.5
+    )
+    running = UnixServer(sock_path, config, peer=FakePeers("u1", "u2", "u3"))
+    try:
+        clients = [running.unix() for _ in range(3)]
+        for number, client in enumerate(clients, 1):
+            client.register(f"u{number}")
+        flooder = clients[0]
+        for count in range(20):
+            flooder.send(f"PRIVMSG #lobby :line {count}")
+        fail = flooder.expect("FAIL")
+        assert fail.params[1] == "RATE_LIMITED"
+        for client in clients:
+            client.close()
+    finally:
+        running.stop()
+
+
+def test_no_unix_socket_means_no_reserved_nicks() -> None:
+    """Without a Unix socket the server reserves nothing (the core gets no lookup)."""
+    running = RunningServer()
+    try:
+        tcp = running.client()
+        tcp.register(ME if _nick_ok(ME) else "plain")
+        tcp.close()
+    finally:
+        running.stop()
+
+
+# -- the socket file ---------------------------------------------------------------
+
+
+def test_a_stale_socket_is_replaced_and_a_live_one_is_refused(sock_path: Path) -> None:
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(sock_path))
+    stale.close()  # the file stays, nobody listens: a server that was killed
+    first = bind_unix(str(sock_path))
+    try:
+        with pytest.raises(UnixSocketError, match="already listening"):
+            bind_unix(str(sock_path))
+        assert stat.S_ISSOCK(sock_path.stat().st_mode)
+    finally:
+        first.close()
+
+
+def test_a_file_that_is_not_a_socket_is_left_alone(sock_path: Path) -> None:
+    sock_path.write_text("precious")
+    with pytest.raises(UnixSocketError, match="not a socket"):
+        bind_unix(str(sock_path))
+    assert sock_path.read_text() == "precious"
+
+
+def test_a_personal_socket_is_0600_in_a_new_0700_directory(sock_path: Path) -> None:
+    path = sock_path.parent / "sub" / "irc.sock"
+    sock = bind_unix(str(path))
+    try:
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        sock.close()
+        path.unlink()
+        path.parent.rmdir()
+
+
+def test_a_host_wide_socket_is_0666_in_a_0755_directory(sock_path: Path) -> None:
+    path = sock_path.parent / "shared" / "irc.sock"
+    sock = bind_unix(str(path), mode=0o666)
+    try:
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666
+    finally:
+        sock.close()
+        path.unlink()
+        path.parent.rmdir()
+
+
+def test_the_server_removes_its_socket_on_shutdown(sock_path: Path) -> None:
+    running = UnixServer(sock_path)
+    assert stat.S_ISSOCK(sock_path.stat().st_mode)
+    running.stop()
+    assert not sock_path.exists()
