@@ -12,15 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from easychat.chat.accounts import Account
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
+from easychat.chat.history import HistoryStore
+from easychat.chat.passwords import hash_password
 from easychat.net.server import Server
 from easychat.net.unixsock import UnixSocketError, bind_unix, is_local_user, peer_user
 from easychat.proto.message import Message
 from easychat.proto.names import valid_nick
-from tests.ircclient import TIMEOUT, IRCClient, RunningServer
+from easychat.store.accounts import SQLiteAccounts
+from easychat.store.history import SQLiteHistory
+from tests.ircclient import TIMEOUT, IRCClient, RunningServer, plain_token
 
 ME = pwd.getpwuid(os.getuid()).pw_name
+PASSWORD = "correct horse battery"
 
 
 class UnixIRCClient(IRCClient):
@@ -45,10 +51,11 @@ class UnixServer:
         *,
         peer: Callable[[socket.socket], str | None] = peer_user,
         local_users: Callable[[str], bool] | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.path = path
         users = local_users if local_users is not None else is_local_user
-        self.core = ChatCore(config or CoreConfig(), unix_users=users)
+        self.core = ChatCore(config or CoreConfig(), history=history, unix_users=users)
         self.server = Server(self.core, "127.0.0.1", 0, unix=str(path), peer_user=peer)
         _, self.port = self.server.listen()
         self.errors: list[BaseException] = []
@@ -272,3 +279,71 @@ def test_the_server_removes_its_socket_on_shutdown(sock_path: Path) -> None:
     assert stat.S_ISSOCK(sock_path.stat().st_mode)
     running.stop()
     assert not sock_path.exists()
+
+
+# -- accounts and private history -----------------------------------------------------
+
+
+def test_no_sasl_login_to_an_account_named_after_a_local_user(
+    sock_path: Path, tmp_path: Path
+) -> None:
+    """An account `alice` made before the socket existed: a TCP login as it would
+    put alice's name in account tags and WHOIS for someone who is not alice."""
+    running = UnixServer(sock_path, peer=FakePeers("alice"), local_users={"alice"}.__contains__)
+    try:
+        store = SQLiteAccounts.open(tmp_path / "accounts.sqlite3")
+        store.create(Account("alice", hash_password(PASSWORD), None, 0))
+        running.core.accounts = store
+        tcp = running.tcp()
+        tcp.send("CAP REQ sasl")
+        tcp.expect("CAP")
+        tcp.send("AUTHENTICATE PLAIN")
+        tcp.expect("AUTHENTICATE")
+        tcp.send(f"AUTHENTICATE {plain_token('alice', PASSWORD)}")
+        assert tcp.expect(("903", "904")).command == "904"
+        tcp.send("CAP END")
+        tcp.register("visitor")
+        assert whois_account(tcp, "visitor") is None
+        # The Unix user alice takes her nick though the account exists.
+        alice = running.unix()
+        alice.register("alice")
+        assert whois_account(tcp, "alice") == "alice"
+        alice.close()
+        tcp.close()
+    finally:
+        running.stop()
+
+
+def test_a_unix_user_reads_their_private_history_from_a_new_connection(
+    sock_path: Path, tmp_path: Path
+) -> None:
+    """As the owner of a registered nick: the Unix login owns the nick it is named."""
+    history = SQLiteHistory(tmp_path / "history.sqlite3")
+    peers = FakePeers("alice", "bob", "alice")
+    running = UnixServer(
+        sock_path, peer=peers, local_users={"alice", "bob"}.__contains__, history=history
+    )
+    try:
+        alice = running.unix()
+        alice.register("alice")
+        bob = running.unix()
+        bob.register("bob")
+        bob.send("PRIVMSG alice :while you were here")
+        alice.expect("PRIVMSG")
+        alice.send("QUIT")
+        alice.expect_closed()
+        again = running.unix()
+        again.send("CAP REQ :batch draft/chathistory server-time message-tags")
+        again.expect("CAP")
+        again.send("CAP END")
+        again.register("alice")
+        again.send("CHATHISTORY LATEST bob * 10")
+        replies = again.until("BATCH")  # the batch's start
+        replies += again.until("BATCH")  # and its end
+        texts = [m.params[-1] for m in replies if m.command == "PRIVMSG"]
+        assert texts == ["while you were here"]
+        for client in (bob, again):
+            client.close()
+    finally:
+        running.stop()
+        history.close()
