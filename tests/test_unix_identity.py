@@ -6,6 +6,8 @@ import os
 import pwd
 import socket
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,13 +19,18 @@ from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryStore
 from easychat.chat.passwords import hash_password
+from easychat.cli import SERVE_OPTIONS, build_parser
 from easychat.net.server import Server
 from easychat.net.unixsock import UnixSocketError, bind_unix, is_local_user, peer_user
+from easychat.options_unix import unix_path
 from easychat.proto.message import Message
 from easychat.proto.names import valid_nick
+from easychat.settings import SettingsError, resolve
 from easychat.store.accounts import SQLiteAccounts
 from easychat.store.history import SQLiteHistory
+from tests import serverproc
 from tests.ircclient import TIMEOUT, IRCClient, RunningServer, plain_token
+from tests.serverproc import server_process
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 PASSWORD = "correct horse battery"
@@ -347,3 +354,82 @@ def test_a_unix_user_reads_their_private_history_from_a_new_connection(
     finally:
         running.stop()
         history.close()
+
+
+# -- easychat serve --unix ---------------------------------------------------------------
+
+
+def test_the_unix_setting_defaults_to_the_runtime_dir_and_empty_turns_it_off() -> None:
+    runtime = {"XDG_RUNTIME_DIR": "/run/user/1234"}
+    assert unix_path({"unix": None}, runtime) == "/run/user/1234/easychat/irc.sock"
+    assert unix_path({"unix": None}, {}) is None  # no runtime dir: no default socket
+    assert unix_path({"unix": None}, {"XDG_RUNTIME_DIR": "relative"}) is None
+    assert unix_path({"unix": ""}, runtime) is None
+    assert unix_path({"unix": "/run/easychat/irc.sock"}, runtime) == "/run/easychat/irc.sock"
+
+
+def test_the_socket_mode_setting_is_octal_from_flag_env_or_toml(tmp_path: Path) -> None:
+    parser = build_parser()
+    args = parser.parse_args(["serve", "--unix-mode", "666"])
+    assert resolve(args, SERVE_OPTIONS, {})["unix_mode"] == 0o666
+    args = parser.parse_args(["serve"])
+    assert resolve(args, SERVE_OPTIONS, {"EASYCHAT_UNIX_MODE": "0o660"})["unix_mode"] == 0o660
+    assert resolve(args, SERVE_OPTIONS, {})["unix_mode"] == 0o600
+    toml = tmp_path / "serve.toml"
+    toml.write_text('unix = "/run/easychat/irc.sock"\nunix-mode = "666"\n')
+    settings = resolve(parser.parse_args(["serve", "--config", str(toml)]), SERVE_OPTIONS, {})
+    assert (settings["unix"], settings["unix_mode"]) == ("/run/easychat/irc.sock", 0o666)
+    with pytest.raises(SettingsError, match="octal"):
+        resolve(parser.parse_args(["serve", "--unix-mode", "999"]), SERVE_OPTIONS, {})
+
+
+def test_easychat_serve_listens_on_the_unix_socket_given(sock_path: Path) -> None:
+    with server_process(":memory:", "--unix", str(sock_path)) as proc:
+        local = UnixIRCClient(sock_path)
+        local.register("Local")
+        tcp = IRCClient(proc.port)
+        tcp.register("Remote")
+        assert whois_account(tcp, "Local") == ME
+        local.close()
+        tcp.close()
+
+
+def test_easychat_serve_defaults_to_the_runtime_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**serverproc.clean_env(), "XDG_RUNTIME_DIR": str(runtime)}
+    monkeypatch.setattr(serverproc, "clean_env", lambda: env)
+    path = runtime / "easychat" / "irc.sock"
+    with server_process(":memory:") as first:
+        assert stat.S_ISSOCK(path.stat().st_mode)
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        local = UnixIRCClient(path)
+        local.register("Local")
+        # A second personal server finds the default taken: it serves without one.
+        with server_process(":memory:") as second:
+            assert any("serving without a Unix socket" in line for line in second.output)
+            IRCClient(second.port).register("Elsewhere")
+        remote = IRCClient(first.port)
+        remote.register("Remote")
+        assert whois_account(remote, "Local") == ME
+        remote.close()
+        local.close()
+
+
+def test_easychat_serve_refuses_a_unix_socket_in_use(sock_path: Path) -> None:
+    with server_process(":memory:", "--unix", str(sock_path)):
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "easychat", "serve", "--port", "0"),
+                *("--host", "127.0.0.1", "--db", ":memory:", "--unix", str(sock_path)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 2,
+            env=serverproc.clean_env(),
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"another server is already listening on {sock_path}" in result.stdout

@@ -39,15 +39,17 @@ class UnixSocketError(Exception):
     """The Unix socket cannot be set up; the message names the path and why."""
 
 
-def default_socket_path() -> str | None:
+def default_socket_path(runtime: str | None = None) -> str | None:
     """The personal server's socket, `$XDG_RUNTIME_DIR/easychat/irc.sock`.
 
-    None when XDG_RUNTIME_DIR is unset or not absolute: the runtime directory
-    is the only place the system guarantees is private to the user (0700,
-    owned by them, removed at logout); a fixed path under /tmp could be
-    created first by another user, so there is no fallback.
+    None when XDG_RUNTIME_DIR (or `runtime`, given instead) is unset or not
+    absolute: the runtime directory is the only place the system guarantees
+    is private to the user (0700, owned by them, removed at logout); a fixed
+    path under /tmp could be created first by another user, so there is no
+    fallback.
     """
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime is None:
+        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if not os.path.isabs(runtime):
         return None
     return str(Path(runtime) / "easychat" / SOCKET_NAME)
