@@ -114,8 +114,9 @@ JOIN_OPTIONS = (
         "server",
         str,
         None,
-        "server address: host, host:port or [v6]:port (default 127.0.0.1:6667,"
-        " or 127.0.0.1:6697 with TLS)",
+        "server address: host, host:port, [v6]:port or unix:/path (default: the"
+        " Unix socket of your own or the host's server when there, else"
+        " 127.0.0.1:6667, or 127.0.0.1:6697 with TLS)",
     ),
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
     Option(
@@ -231,13 +232,14 @@ def export_history(db: str, room: str, fmt: str) -> int:
 def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
     """Runs the Textual client until the user quits."""
     # Imported here so that `easychat serve` never loads Textual.
+    from easychat.net.client import default_server  # noqa: PLC0415 - asyncio, client only
     from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: PLC0415
 
     tls = settings["tls"] or settings["tls_fingerprint"] is not None or settings["tls_insecure"]
     app = EasyChatApp(
         ClientSettings(
             nick=settings["nick"],
-            server=settings["server"] or ("127.0.0.1:6697" if tls else "127.0.0.1:6667"),
+            server=settings["server"] or default_server(bool(tls)),
             tls=tls,
             tls_fingerprint=settings["tls_fingerprint"],
             tls_insecure=settings["tls_insecure"],
