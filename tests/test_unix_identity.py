@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,11 +62,14 @@ class UnixServer:
         peer: Callable[[socket.socket], str | None] = peer_user,
         local_users: Callable[[str], bool] | None = None,
         history: HistoryStore | None = None,
+        unix_mode: int = 0o600,
     ) -> None:
         self.path = path
         users = local_users if local_users is not None else is_local_user
         self.core = ChatCore(config or CoreConfig(), history=history, unix_users=users)
-        self.server = Server(self.core, "127.0.0.1", 0, unix=str(path), peer_user=peer)
+        self.server = Server(
+            self.core, "127.0.0.1", 0, unix=str(path), unix_mode=unix_mode, peer_user=peer
+        )
         _, self.port = self.server.listen()
         self.errors: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -433,3 +439,91 @@ def test_easychat_serve_refuses_a_unix_socket_in_use(sock_path: Path) -> None:
         )
     assert result.returncode == 1
     assert f"another server is already listening on {sock_path}" in result.stdout
+
+
+# -- a real second Unix user (root only) ------------------------------------------------
+
+# Run as the second user: registers over the socket (trying root's login
+# first), says one line with echo-message, and prints what it saw.
+SECOND_USER_SCRIPT = r"""
+import json, socket, sys
+sock = socket.socket(socket.AF_UNIX)
+sock.settimeout(10)
+sock.connect(sys.argv[1])
+out = {"refused": [], "echo_account": None}
+def send(line):
+    sock.sendall(line.encode() + b"\r\n")
+buf = b""
+def lines():
+    global buf
+    while True:
+        while b"\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+        line, buf = buf.split(b"\r\n", 1)
+        yield line.decode()
+send("CAP REQ :echo-message account-tag message-tags")
+send("NICK " + sys.argv[2])
+send("NICK " + sys.argv[3])
+send("USER x 0 * :Second")
+send("CAP END")
+for line in lines():
+    words = line.split(" ")
+    if len(words) > 1 and words[1] == "433":
+        out["refused"].append(words[3])
+    if len(words) > 1 and words[1] == "366":
+        send("PRIVMSG #lobby :from the second user")
+    if " PRIVMSG #lobby :from the second user" in line:
+        tags = dict(t.split("=", 1) for t in line[1:].split(" ", 1)[0].split(";") if "=" in t)
+        out["echo_account"] = tags.get("account")
+        break
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("useradd") is None or not Path("/usr/bin/python3").exists(),
+    reason="needs root, useradd and /usr/bin/python3 to act as a second Unix user",
+)
+def test_a_real_second_unix_user_is_told_apart_by_the_kernel() -> None:
+    """Two real logins on one host-wide socket (0666 in a 0755 directory)."""
+    name = f"ectest{os.getpid() % 100000}"
+    subprocess.run(
+        ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True
+    )
+    shared = Path(tempfile.mkdtemp(prefix="easychat-"))
+    shared.chmod(0o755)  # like /run: anyone may pass
+    try:
+        entry = pwd.getpwnam(name)
+        path = shared / "run" / "irc.sock"
+        running = UnixServer(path, unix_mode=0o666)
+        try:
+            listener = running.tcp()
+            listener.send("CAP REQ :account-tag")
+            listener.expect("CAP")
+            listener.send("CAP END")
+            listener.register("Listener")
+            child = subprocess.run(
+                ["/usr/bin/python3", "-c", SECOND_USER_SCRIPT, str(path), ME, name],
+                user=entry.pw_uid,
+                group=entry.pw_gid,
+                extra_groups=[],
+                cwd="/",
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT * 2,
+                check=True,
+            )
+            seen = json.loads(child.stdout)
+            assert seen == {"refused": [ME], "echo_account": name}
+            said = listener.expect("PRIVMSG")
+            assert said.tags.get("account") == name
+            assert said.source == f"{name}!{name}@unix"
+            listener.close()
+        finally:
+            running.stop()
+    finally:
+        subprocess.run(["userdel", name], check=False)
+        shutil.rmtree(shared, ignore_errors=True)
