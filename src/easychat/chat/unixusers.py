@@ -72,10 +72,12 @@ def check_nick(core: ChatCore, client: Client, nick: str) -> None:
 
 
 def check_account(core: ChatCore, client: Client, name: str) -> bool:
-    """Whether `client` may log in to or register an account called `name`.
+    """Whether `client` may log in (SASL) to an account called `name`.
 
-    An account named after a local login would show that login's name in
-    `account` tags and WHOIS for someone else.
+    An account named after a local login (made before the Unix socket was
+    on) would show that login's name in `account` tags and WHOIS for
+    someone else. REGISTER needs no check: its account name must be the
+    client's nick, which `check_nick` already refuses.
     """
     owner = reserved_for(core, name)
     return owner is None or (
