@@ -27,8 +27,16 @@ _WAITING = re.compile(re.escape("Waiting for a connection..."))
 
 
 def clean_env() -> dict[str, str]:
-    """The environment without EASYCHAT_* settings that could change the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
+    """The environment without EASYCHAT_* settings that could change the server.
+
+    XDG_RUNTIME_DIR goes too: with it, a server would listen on (and a client
+    connect to) the user's own default Unix socket.
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("EASYCHAT_") and k != "XDG_RUNTIME_DIR"
+    }
 
 
 class ServerProcess:

@@ -23,9 +23,11 @@ from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
+from easychat.net.unixsock import UnixSocketError, is_local_user
 from easychat.options_access import ACCESS_OPTIONS
 from easychat.options_limits import LIMIT_OPTIONS
 from easychat.options_tls import TLS_JOIN_OPTIONS, TLS_OPTIONS, server_tls
+from easychat.options_unix import UNIX_OPTIONS, unix_path
 from easychat.proto.names import casefold
 from easychat.settings import (
     Option,
@@ -97,7 +99,13 @@ BASE_SERVE_OPTIONS = (
     ),
 )
 
-SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS, *ACCESS_OPTIONS)
+SERVE_OPTIONS = (
+    *BASE_SERVE_OPTIONS,
+    *TLS_OPTIONS,
+    *UNIX_OPTIONS,
+    *LIMIT_OPTIONS,
+    *ACCESS_OPTIONS,
+)
 
 
 JOIN_OPTIONS = (
@@ -106,8 +114,9 @@ JOIN_OPTIONS = (
         "server",
         str,
         None,
-        "server address: host, host:port or [v6]:port (default 127.0.0.1:6667,"
-        " or 127.0.0.1:6697 with TLS)",
+        "server address: host, host:port, [v6]:port or unix:/path (default: the"
+        " Unix socket of your own or the host's server when there, else"
+        " 127.0.0.1:6667, or 127.0.0.1:6697 with TLS)",
     ),
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
     Option(
@@ -223,13 +232,14 @@ def export_history(db: str, room: str, fmt: str) -> int:
 def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
     """Runs the Textual client until the user quits."""
     # Imported here so that `easychat serve` never loads Textual.
+    from easychat.net.client import default_server  # noqa: PLC0415 - asyncio, client only
     from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: PLC0415
 
     tls = settings["tls"] or settings["tls_fingerprint"] is not None or settings["tls_insecure"]
     app = EasyChatApp(
         ClientSettings(
             nick=settings["nick"],
-            server=settings["server"] or ("127.0.0.1:6697" if tls else "127.0.0.1:6667"),
+            server=settings["server"] or default_server(bool(tls)),
             tls=tls,
             tls_fingerprint=settings["tls_fingerprint"],
             tls_insecure=settings["tls_insecure"],
@@ -314,6 +324,25 @@ def setup_logging(level: str) -> None:
     root.setLevel(numeric)
 
 
+def listen(server: Server, *, explicit_unix: bool) -> str:
+    """Binds the server's sockets; returns the TCP host.
+
+    The default Unix socket is given up (with a warning) when it cannot be
+    used, e.g. another personal server of the same user has it; one asked
+    for with --unix must work.
+    """
+    try:
+        host, _ = server.listen()
+    except UnixSocketError as exc:
+        if explicit_unix:
+            raise
+        logging.getLogger("easychat.server").warning("%s; serving without a Unix socket", exc)
+        server.unix = None
+        server.core.unix_users = None  # no Unix peers: no reserved logins
+        host, _ = server.listen()
+    return host
+
+
 def serve(settings: dict[str, Any]) -> int:
     """Runs the server until SIGINT or SIGTERM; returns the exit status."""
     setup_logging(settings["log_level"])
@@ -329,7 +358,14 @@ def serve(settings: dict[str, Any]) -> int:
             config, sts_port=settings["tls_port"], sts_duration=settings["sts_duration"]
         )
     accounts = open_accounts(history)  # accounts and K-lines, in the history file
-    core = ChatCore(config, history=history, accounts=accounts, klines=accounts)
+    unix = unix_path(settings)
+    core = ChatCore(
+        config,
+        history=history,
+        accounts=accounts,
+        klines=accounts,
+        unix_users=is_local_user if unix is not None else None,
+    )
     server = Server(
         core,
         settings["host"],
@@ -338,9 +374,14 @@ def serve(settings: dict[str, Any]) -> int:
         tls=tls.context if tls is not None else None,
         tls_port=settings["tls_port"],
         handshake_timeout=settings["tls_handshake_timeout"],
+        unix=unix,
+        unix_mode=settings["unix_mode"],
     )
     try:
-        host, _ = server.listen()
+        host = listen(server, explicit_unix=settings["unix"] is not None)
+    except UnixSocketError as exc:
+        log.error("--unix: %s", exc)
+        return 1
     except OSError as exc:
         ports = [str(p) for p in (plain_port, tls and settings["tls_port"]) if p is not None]
         log.error("cannot listen on %s:%s: %s", settings["host"], "/".join(ports), exc.strerror)
@@ -359,6 +400,8 @@ def serve(settings: dict[str, Any]) -> int:
         log.info("EasyChat %s listening for TLS on %s:%d", __version__, host, server.tls_port)
         log.info("TLS certificate: %s", tls.cert)
         print(f"TLS certificate SHA-256 fingerprint: {tls.fingerprint}", flush=True)
+    if server.unix is not None:
+        log.info("EasyChat %s listening on the Unix socket %s", __version__, server.unix)
     print("Waiting for a connection...", flush=True)
     log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
     server.serve_forever()

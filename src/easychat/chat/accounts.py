@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from easychat.chat import access, oper
+from easychat.chat import access, oper, unixusers
 from easychat.chat.errors import IRCError
 from easychat.chat.passwords import hash_password, verify_password
 from easychat.proto import numerics as n
@@ -186,6 +186,9 @@ def check_login(core: ChatCore, client: Client, name: str, password: str) -> Acc
     if wait > 0:
         log.warning("login as %s from %s throttled for %.0f s", name, client.host, wait)
         raise IRCError(n.ERR_SASLFAIL, f"Too many failed logins, try again in {int(wait) + 1} s")
+    if not unixusers.check_account(core, client, name):
+        log.warning("login as %s from %s refused: a local Unix user's name", name, client.host)
+        raise IRCError(n.ERR_SASLFAIL, "That account name is a local Unix user's login")
     account = core.accounts.get(casefold(name))
     stored = account.password_hash if account is not None else _dummy_hash()
     if verify_password(password, stored) and account is not None:

@@ -62,8 +62,11 @@ def owns_nick(core: ChatCore, client: Client) -> bool:
     its private conversations; any other client only what was said since it
     connected, so whoever takes a nick after someone else freed it does not
     get their conversations ("the server MUST verify the current user's
-    identity matches that of the desired content").
+    identity matches that of the desired content"). A Unix socket peer owns
+    the nick that is its login (reserved to it alone, see chat/unixusers.py).
     """
+    if client.unix_user is not None and client.nick is not None:
+        return casefold(client.nick) == casefold(client.unix_user)
     if core.accounts is None or client.account is None or client.nick is None:
         return False
     owner = core.accounts.get(casefold(client.nick))

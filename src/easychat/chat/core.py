@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 
-from easychat.chat import flood
+from easychat.chat import flood, unixusers
 from easychat.chat.access import Access, KlineStore
 from easychat.chat.accounts import AccountStore
 from easychat.chat.actions import Action, Close, Command, Send
@@ -48,6 +48,10 @@ class ChatCore(Delivery):
     that never jumps (time.monotonic; by default the injected `clock` when
     one is given, so a test's fake clock drives both). A wall clock stepped
     by NTP or a resumed VM must not time everyone out at once.
+
+    `unix_users` tells whether a name is a local login; the shell gives it
+    when it listens on a Unix socket, and those names are then reserved
+    nicks (see chat/unixusers.py).
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class ChatCore(Delivery):
         *,
         klines: KlineStore | None = None,
         timer: Callable[[], float] | None = None,
+        unix_users: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -76,6 +81,7 @@ class ChatCore(Delivery):
         self._out: list[Action] = []
         self.history = history
         self.accounts = accounts
+        self.unix_users = unix_users
         self.access = Access()  # failed-login throttles, K-lines
         self.kline_store = klines
         if klines is not None:
@@ -96,11 +102,33 @@ class ChatCore(Delivery):
         # it off to compare it with the general path.
         self.fast_relay = True
 
+    @property
+    def has_accounts(self) -> bool:
+        """Whether any client can have an account (SASL or the Unix socket).
+
+        Only then are account tags looked up.
+        """
+        return self.accounts is not None or self.unix_users is not None
+
     # -- events from the shell -------------------------------------------
 
-    def connect(self, conn: int, host: str, *, secure: bool = False) -> list[Action]:
-        """A connection was accepted from `host` (an IP address); `secure`: over TLS."""
+    def connect(
+        self,
+        conn: int,
+        host: str,
+        *,
+        secure: bool = False,
+        local: bool = False,
+        peer_user: str | None = None,
+    ) -> list[Action]:
+        """A connection was accepted from `host` (an IP address); `secure`: over TLS.
+
+        `local`: over the Unix socket, from the login `peer_user` (None when
+        the kernel's uid has no name); the per-IP limits do not apply to it.
+        """
         now = self.clock()
+        if local:
+            host = unixusers.UNIX_HOST
         if host.startswith(":"):
             host = "0" + host  # "::1" would read as a trailing parameter
         if len(self.clients) >= self.config.max_clients:
@@ -108,7 +136,7 @@ class ChatCore(Delivery):
             self._out.append(Send((conn,), Message("ERROR", ("Server is full, try again later",))))
             self._out.append(Close(conn, "server full"))
             return self._take()
-        refusal = self.ip_limits.admit(host, now)
+        refusal = None if local else self.ip_limits.admit(host, now)
         if refusal is not None:
             log.warning("refused %s: %s", host, refusal)
             self._out.append(Send((conn,), Message("ERROR", (refusal,))))
@@ -119,6 +147,8 @@ class ChatCore(Delivery):
         client.connected_timer = client.last_seen = self.timer()
         client.flood = flood.new_state(self.config, client.connected_timer)
         client.first_seq = self._msgid_seq + 1
+        if local:
+            unixusers.identify(client, peer_user)
         self.clients[conn] = client
         log.info("connection %d from %s (customer number %d)", conn, host, client.number)
         return self._take()
@@ -185,7 +215,8 @@ class ChatCore(Delivery):
                     continue
             if not client.registered:
                 if timer - client.connected_timer >= cfg.registration_timeout:
-                    self.ip_limits.registration_failed(client.host, now)
+                    if not client.local:
+                        self.ip_limits.registration_failed(client.host, now)
                     self.quit(client, "Registration timed out", tell_client=True)
             elif client.ping_sent is not None:
                 if timer - client.ping_sent >= cfg.ping_timeout:
@@ -244,6 +275,8 @@ class ChatCore(Delivery):
         Past --registration-failures-per-ip the connection is closed, and the
         address is refused until the oldest failure leaves the window.
         """
+        if client.local:
+            return
         over = self.ip_limits.registration_failed(client.host, self.clock())
         if over and self.clients.get(client.id) is client:
             log.warning("%s: too many failed registrations", client.host)
@@ -325,7 +358,8 @@ class ChatCore(Delivery):
         if client.nick is not None and self.nicks.get(casefold(client.nick)) is client:
             del self.nicks[casefold(client.nick)]
         if self.clients.pop(client.id, None) is not None:
-            self.ip_limits.closed(client.host)
+            if not client.local:
+                self.ip_limits.closed(client.host)
             if client.registered:
                 self.users -= 1
                 self.invisible -= "i" in client.modes

@@ -105,7 +105,7 @@ class Delivery:
         groups: dict[CapsClass, list[int]] = {}
         for client in clients:
             groups.setdefault(caps_class(client), []).append(client.id)
-        account = source_account(self._core(), msg) if self.accounts is not None else None
+        account = source_account(self._core(), msg) if self._core().has_accounts else None
         for key, ids in groups.items():
             self._out.append(Send(tuple(ids), self._variant(key, msg, tags, account)))
 
@@ -123,7 +123,7 @@ class Delivery:
             recipients = [m for m in channel.members if echo or m is not sender]
             self.deliver(recipients, msg, tags)
             return
-        account = source_account(self._core(), msg) if self.accounts is not None else None
+        account = source_account(self._core(), msg) if self._core().has_accounts else None
         variant = self._variant(key, msg, tags, account)
         self._out.append(Send(ids, variant, None if echo else sender.id))
 

@@ -98,7 +98,7 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
     if not flood.admit_chat_now(core, client):
         return False
     msgid, time_ms = core.stamp()
-    account = client.account if core.accounts is not None else None
+    account = client.account if core.has_accounts else None
     echo = "echo-message" in client.caps
     out = core._out
     if channel is not None:

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from easychat import __version__
-from easychat.chat import accounts
+from easychat.chat import accounts, unixusers
 from easychat.chat import config as limits
 from easychat.chat.channels import join_channel
 from easychat.chat.errors import IRCError
@@ -46,6 +46,8 @@ def offered_caps(core: ChatCore) -> dict[str, str]:
         caps.update(HISTORY_CAPS)
     if core.accounts is not None:
         caps.update(accounts.ACCOUNT_CAPS)
+    elif core.unix_users is not None:
+        caps.update(unixusers.IDENTITY_CAPS)
     return caps
 
 
@@ -110,7 +112,7 @@ def handle_cap(core: ChatCore, client: Client, msg: Message) -> None:
             f"{name}={value}" if value and v302 else name
             for name, value in offered_caps(core).items()
         ]
-        sts = sts_value(core.config, client.secure)
+        sts = None if client.local else sts_value(core.config, client.secure)
         if sts and v302:  # a policy is its value: only 302 clients see values
             offered.append(f"sts={sts}")
         core.send(client, Message("CAP", (client.name, "LS", " ".join(offered)), server))
@@ -170,6 +172,7 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
     holder = core.nicks.get(folded)
     if holder is not None and holder is not client:
         raise IRCError(n.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+    unixusers.check_nick(core, client, new)
     accounts.check_nick(core, client, new)
     if new == client.nick:
         return
@@ -223,8 +226,10 @@ def try_register(core: ChatCore, client: Client) -> None:
     """Completes registration once NICK and USER are in and CAP is done."""
     if client.registered or client.cap_negotiating or client.nick is None or client.user is None:
         return
+    unixusers.verify_user(client)
     if not accounts.admit(core, client):
         return
+    unixusers.logged_in(core, client)
     client.registered = True
     core.users += 1
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)

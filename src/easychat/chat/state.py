@@ -44,6 +44,8 @@ class Client:
     # The msgid counter value of the first message stamped after it connected:
     # without its nick's account, its private history starts there.
     first_seq: int = 0
+    local: bool = False  # arrived over the Unix socket: no IP, no per-IP limits
+    unix_user: str | None = None  # its login, from the kernel (SO_PEERCRED)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)

@@ -1,4 +1,4 @@
-"""Provides the asyncio client connection: a TCP stream framed into IRC messages."""
+"""Provides the asyncio client connection: a TCP or Unix socket stream framed into IRC messages."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 
 from easychat.net.tls import ClientTLS, describe_tls_error, fingerprint
+from easychat.net.unixsock import SYSTEM_SOCKET_PATH, default_socket_path, is_socket
 from easychat.proto.framing import TOO_LONG, LineBuffer
 from easychat.proto.message import Message, ProtocolError, encode, parse
 
@@ -27,6 +28,10 @@ CONNECT_TIMEOUT = 10.0
 # minute, with jitter so that many clients of a restarted server spread out.
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
+
+# A server address `unix:/path` names a Unix socket. parse_address returns
+# it whole as the host, with port 0.
+UNIX_PREFIX = "unix:"
 
 
 class ConnectError(Exception):
@@ -42,8 +47,30 @@ def backoff_delays(rng: random.Random | None = None) -> Iterator[float]:
         delay = min(BACKOFF_MAX, delay * 2)
 
 
+def default_server(tls: bool, system: str = SYSTEM_SOCKET_PATH) -> str:
+    """The server `easychat join` connects to when none is given.
+
+    Without TLS: the personal server's Unix socket when it is there, else a
+    host-wide server's (`system`), else 127.0.0.1:6667. With TLS:
+    127.0.0.1:6697 (a Unix socket needs no TLS).
+    """
+    if tls:
+        return "127.0.0.1:6697"
+    for path in (default_socket_path(), system):
+        if path is not None and is_socket(path):
+            return UNIX_PREFIX + path
+    return "127.0.0.1:6667"
+
+
+def is_unix(host: str) -> bool:
+    """Whether a host from parse_address is a Unix socket (`unix:/path`)."""
+    return host.startswith(UNIX_PREFIX)
+
+
 def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
     """Splits `host`, `host:port` or `[v6]:port` into host and port.
+
+    `unix:/path` is a Unix socket: returned whole, with port 0.
 
     Raises:
         ValueError: the text is empty or the port is not a number in 1..65535.
@@ -51,6 +78,10 @@ def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
     text = text.strip()
     if not text:
         raise ValueError("Enter a server address, like 127.0.0.1:6667")
+    if is_unix(text):
+        if not text[len(UNIX_PREFIX) :].startswith("/"):
+            raise ValueError("Write a Unix socket as unix:/absolute/path")
+        return text, 0
     port_text = ""
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
@@ -88,7 +119,9 @@ def _all_refused(exc: BaseException) -> bool:
 
 def describe(exc: BaseException, host: str, port: int) -> str:
     """A sentence a person can act on, for a failure to connect."""
-    where = f"{host}:{port}"
+    where = host if is_unix(host) else f"{host}:{port}"
+    if is_unix(host) and isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
+        return f"No server at {host}: is the server running?"
     if isinstance(exc, UnicodeError):
         return f"Unknown host {host!r}: not a valid host name"
     if isinstance(exc, socket.gaierror):
@@ -105,7 +138,7 @@ def describe(exc: BaseException, host: str, port: int) -> str:
 
 
 class ClientConnection:
-    """One TCP connection to an IRC server."""
+    """One connection to an IRC server: TCP (plain or TLS) or a Unix socket."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -129,14 +162,17 @@ class ClientConnection:
         With a pinned fingerprint the server's certificate must hash to it;
         otherwise it must verify against the system's CAs, unless insecure.
         """
-        context = tls.context() if tls is not None else None
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    host, port, ssl=context, server_hostname=host if context else None
-                ),
-                timeout,
+        if is_unix(host):
+            if tls is not None:
+                raise ConnectError(f"TLS is not used over a Unix socket ({host}): drop --tls")
+            opening = asyncio.open_unix_connection(host[len(UNIX_PREFIX) :])
+        else:
+            context = tls.context() if tls is not None else None
+            opening = asyncio.open_connection(
+                host, port, ssl=context, server_hostname=host if context else None
             )
+        try:
+            reader, writer = await asyncio.wait_for(opening, timeout)
         except ssl.SSLError as exc:
             raise ConnectError(describe_tls_error(exc, host, port)) from exc
         except (OSError, TimeoutError, UnicodeError) as exc:

@@ -8,13 +8,14 @@ import selectors
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryWriteError
 from easychat.net.connection import WOULD_BLOCK, Connection
 from easychat.net.handshakes import Handshakes
 from easychat.net.output import Output
+from easychat.net.unixsock import PERSONAL_MODE, bind_unix, file_id, peer_user, unlink_if_ours
 from easychat.proto.framing import TOO_LONG
 
 log = logging.getLogger("easychat.server")
@@ -58,13 +59,18 @@ HANDSHAKE_TIMEOUT_SECONDS = 10.0
 
 
 class Listener:
-    """A listening socket, plain or TLS."""
+    """A listening socket: TCP plain or TLS, or the Unix socket (`unix` is its path)."""
 
-    __slots__ = ("sock", "tls")
+    __slots__ = ("sock", "tls", "unix", "unix_id")
 
-    def __init__(self, sock: socket.socket, tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, sock: socket.socket, tls: ssl.SSLContext | None, unix: str | None = None
+    ) -> None:
         self.sock = sock
         self.tls = tls
+        self.unix = unix
+        # The socket file's (device, inode), removed at shutdown only if unchanged.
+        self.unix_id = file_id(unix) if unix is not None else None
 
 
 class Server(Output, Handshakes):
@@ -79,6 +85,10 @@ class Server(Output, Handshakes):
     driven by the same loop (each step runs when the socket is ready) and the
     chat core hears of a TLS connection only once its handshake is done.
     `port=None` serves TLS only.
+
+    With `unix` (a path) it also listens on a Unix socket with file mode
+    `unix_mode`. Each peer there is told to the chat core as local, with the
+    login name `peer_user` finds for it (SO_PEERCRED; tests pass a double).
     """
 
     def __init__(
@@ -91,9 +101,12 @@ class Server(Output, Handshakes):
         tls: ssl.SSLContext | None = None,
         tls_port: int = 6697,
         handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
+        unix: str | None = None,
+        unix_mode: int = PERSONAL_MODE,
+        peer_user: Callable[[socket.socket], str | None] = peer_user,
     ) -> None:
-        if port is None and tls is None:
-            raise ValueError("nothing to listen on: no plain port and no TLS context")
+        if port is None and tls is None and unix is None:
+            raise ValueError("nothing to listen on: no plain port, TLS context or Unix socket")
         self.core = core
         self.host = host
         self.port = port
@@ -101,6 +114,9 @@ class Server(Output, Handshakes):
         self.tls = tls
         self.tls_port = tls_port
         self.handshake_timeout = handshake_timeout
+        self.unix = unix
+        self.unix_mode = unix_mode
+        self.peer_user = peer_user
         self._handshakes: dict[int, Connection] = {}
         self.selector = selectors.DefaultSelector()
         self.conns: dict[int, Connection] = {}
@@ -128,8 +144,13 @@ class Server(Output, Handshakes):
     def listen(self) -> tuple[str, int]:
         """Binds and listens; returns the first bound address (port 0 picks one).
 
-        The plain address comes first; with TLS only, the TLS one. The bound
-        ports are in `port` and `tls_port` afterwards.
+        The plain address comes first; with TLS only, the TLS one; with
+        neither, `("unix", 0)`. The bound ports are in `port` and `tls_port`
+        afterwards.
+
+        Raises:
+            OSError: a TCP port cannot be bound.
+            UnixSocketError: the Unix socket cannot be set up.
         """
         bound: list[tuple[str, int]] = []
         try:
@@ -139,14 +160,26 @@ class Server(Output, Handshakes):
             if self.tls is not None:
                 bound.append(self._bind(self.tls_port, self.tls))
                 self.tls_port = bound[-1][1]
-        except OSError:
-            for listener in self._listeners:
-                self.selector.unregister(listener.sock)
-                listener.sock.close()
-            self._listeners.clear()
+            if self.unix is not None:
+                sock = bind_unix(self.unix, self.unix_mode)
+                listener = Listener(sock, None, self.unix)
+                self._listeners.append(listener)
+                self.selector.register(sock, selectors.EVENT_READ, listener)
+                bound.append(("unix", 0))
+        except Exception:
+            self._close_listeners()
             raise
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._wake_r)
         return bound[0]
+
+    def _close_listeners(self) -> None:
+        """Closes every listening socket, removing the Unix socket's file."""
+        for listener in self._listeners:
+            self.selector.unregister(listener.sock)
+            if listener.unix is not None:
+                unlink_if_ours(listener.unix, listener.unix_id)
+            listener.sock.close()
+        self._listeners.clear()
 
     def _bind(self, port: int, tls: ssl.SSLContext | None) -> tuple[str, int]:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -228,9 +261,12 @@ class Server(Output, Handshakes):
                 log.error("accept failed: %s", exc)
                 return
             sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
             self._next_id += 1
+            if listener.unix is not None:
+                self._accept_local(self._next_id, sock)
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if listener.tls is not None:
                 self._start_handshake(self._next_id, sock, str(addr[0]), listener.tls)
                 continue
@@ -238,6 +274,19 @@ class Server(Output, Handshakes):
             self.conns[conn.id] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
             self._apply(self.core.connect(conn.id, conn.host))
+
+    def _accept_local(self, conn_id: int, sock: socket.socket) -> None:
+        """A peer of the Unix socket: the core hears who it is (no IP, no per-IP limits)."""
+        try:
+            user = self.peer_user(sock)
+        except OSError as exc:
+            log.error("cannot read the credentials of a Unix socket peer: %s", exc)
+            sock.close()
+            return
+        conn = Connection(conn_id, sock, "unix")
+        self.conns[conn.id] = conn
+        self.selector.register(sock, selectors.EVENT_READ, conn)
+        self._apply(self.core.connect(conn.id, conn.host, local=True, peer_user=user))
 
     def _read(self, conn: Connection) -> None:
         sock = conn.sock
@@ -304,10 +353,7 @@ class Server(Output, Handshakes):
 
     def _shutdown(self) -> None:
         log.info("shutting down: telling %d clients", len(self.conns))
-        for listener in self._listeners:
-            self.selector.unregister(listener.sock)
-            listener.sock.close()
-        self._listeners.clear()
+        self._close_listeners()
         for conn in list(self._handshakes.values()):
             self._end_handshake(conn)
         self._drop_failed_writers()

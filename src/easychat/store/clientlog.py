@@ -225,11 +225,13 @@ def log_path(log_dir: Path, host: str, port: int) -> Path:
 
     Args:
         log_dir: The directory of logs, e.g. from `default_log_dir`.
-        host: The server's host name or address.
-        port: The server's port.
+        host: The server's host name or address, or `unix:/path` (see parse_address).
+        port: The server's port (unused for a Unix socket).
 
     Returns:
         The path of the SQLite file inside `log_dir`.
     """
+    if host.startswith("unix:"):  # a Unix socket: its path names the log, case kept
+        return log_dir / f"{_UNSAFE_FILENAME.sub('_', host.replace(':/', '_', 1))}.sqlite3"
     name = _UNSAFE_FILENAME.sub("_", host.strip("[]").lower())
     return log_dir / f"{name}_{port}.sqlite3"
