@@ -42,6 +42,7 @@ from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
+from easychat.store.private import exposure_warning
 
 BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -281,6 +282,10 @@ def default_db_path() -> Path:
 def open_history(settings: dict[str, Any]) -> SQLiteHistory:
     """The history store the settings ask for (':memory:' keeps it in RAM)."""
     path = settings["db"] or str(default_db_path())
+    if path != ":memory:":
+        warning = exposure_warning(Path(path), "history file (messages, password hashes)")
+        if warning is not None:
+            logging.getLogger("easychat.server").warning("%s", warning)
     try:
         return SQLiteHistory(path)
     except (OSError, sqlite3.Error, HistoryVersionError) as exc:
