@@ -42,6 +42,7 @@ from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
+from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
 
 BASE_SERVE_OPTIONS = (
@@ -279,6 +280,23 @@ def default_db_path() -> Path:
     return default_log_dir().parent / "history.sqlite3"
 
 
+def lock_history(settings: dict[str, Any]) -> HistoryLock | None:
+    """Keeps other servers off the history file for as long as this one runs.
+
+    Raises:
+        SettingsError: another server holds the file, or it cannot be locked.
+    """
+    path = settings["db"] or str(default_db_path())
+    if path == ":memory:":
+        return None
+    try:
+        return hold_lock(Path(path))
+    except InUseError as exc:
+        raise SettingsError(f"--db: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"--db: cannot lock history {path}: {exc.strerror}") from None
+
+
 def open_history(settings: dict[str, Any]) -> SQLiteHistory:
     """The history store the settings ask for (':memory:' keeps it in RAM)."""
     path = settings["db"] or str(default_db_path())
@@ -327,6 +345,7 @@ def serve(settings: dict[str, Any]) -> int:
     # With TLS, --port 0 turns plain TCP off; without, it still lets the
     # system pick a free port (the test helpers rely on it).
     plain_port: int | None = settings["port"] if tls is None or settings["port"] else None
+    lock = lock_history(settings)  # held until the process ends
     history = open_history(settings)
     config = core_config(settings)
     if tls is not None:
@@ -368,5 +387,7 @@ def serve(settings: dict[str, Any]) -> int:
     log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
     server.serve_forever()
     history.close()
+    if lock is not None:
+        lock.release()
     log.info("server stopped")
     return 0
