@@ -24,7 +24,7 @@ from easychat.chat.core import ChatCore
 from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.options_access import ACCESS_OPTIONS
-from easychat.options_limits import LIMIT_OPTIONS
+from easychat.options_limits import EXEMPT_OPTION, LIMIT_OPTIONS
 from easychat.options_tls import TLS_JOIN_OPTIONS, TLS_OPTIONS, server_tls
 from easychat.proto.names import casefold
 from easychat.settings import (
@@ -99,7 +99,13 @@ BASE_SERVE_OPTIONS = (
     ),
 )
 
-SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS, *ACCESS_OPTIONS)
+SERVE_OPTIONS = (
+    *BASE_SERVE_OPTIONS,
+    *TLS_OPTIONS,
+    *LIMIT_OPTIONS,
+    EXEMPT_OPTION,
+    *ACCESS_OPTIONS,
+)
 
 
 JOIN_OPTIONS = (
@@ -271,6 +277,7 @@ def core_config(settings: dict[str, Any]) -> CoreConfig:
         replay_lines=settings["replay_lines"],
         history_days=settings["history_days"],
         **{opt.dest: settings[opt.dest] for opt in LIMIT_OPTIONS},
+        limits_exempt=settings[EXEMPT_OPTION.dest],
         **{opt.dest: settings[opt.dest] for opt in ACCESS_OPTIONS},
     )
 

@@ -66,12 +66,15 @@ LIMIT_OPTIONS: tuple[Option, ...] = (
         "failed NICK/USER/PASS or registration timeouts from one IP address in 10 minutes"
         " before it is refused (0: no limit)",
     ),
-    Option(
-        "limits-exempt",
-        network,
-        defaults.LIMITS_EXEMPT,
-        "addresses or CIDR networks the per-IP limits do not apply to, comma-separated or"
-        " repeated (an empty value exempts nothing; flood control still applies)",
-        repeat=True,
-    ),
+)
+
+# Not in LIMIT_OPTIONS, whose every value 0 turns a limit off: who the
+# per-IP limits spare. Its dest is the CoreConfig field too.
+EXEMPT_OPTION = Option(
+    "limits-exempt",
+    network,
+    defaults.LIMITS_EXEMPT,
+    "addresses or CIDR networks the per-IP limits do not apply to, comma-separated or"
+    " repeated (an empty value exempts nothing; flood control still applies)",
+    repeat=True,
 )
