@@ -579,6 +579,22 @@ def test_replay_as_notices_without_batch(replay: Replay) -> None:
         assert notice.params[1] == f"[{stamp} UTC] <alice> {echo.params[1]}"
 
 
+def test_replayed_action_reads_as_an_action(replay: Replay) -> None:
+    """A /me (CTCP ACTION) replayed to a plain client reads `* nick does something`,
+    without the CTCP delimiters or the word ACTION; a bare ACTION too."""
+    join, _ = replay
+    alice = join("alice2")
+    enter(alice, "#room")
+    echoes = say(alice, "#room", "\x01ACTION does something\x01", "\x01ACTION\x01")
+    erin = join("erin", "")
+    after = joined(erin, "#room")
+    assert len(after) == 3
+    stamps = [echo.tags["time"][:16].replace("T", " ") for echo in echoes]
+    assert after[1].params[1] == f"[{stamps[0]} UTC] * alice2 does something"
+    assert after[2].params[1] == f"[{stamps[1]} UTC] * alice2"
+    assert all("\x01" not in m.params[1] for m in after)
+
+
 def test_no_replay_for_chathistory_clients(replay: Replay) -> None:
     """A client with draft/chathistory asks for history itself: nothing is pushed."""
     frank = replay[0]("frank")

@@ -371,12 +371,12 @@ def test_back_user_gets_no_rpl_away(drv: CoreDriver) -> None:
     assert drv.send(alice, "PRIVMSG bob :hi") == []
 
 
-def test_text_without_spaces_uses_the_colon_byte(drv: CoreDriver) -> None:
-    """A one-word text is relayed without the ':' before it, so it may be one
-    byte longer than a text with spaces and still be relayed whole."""
+def test_text_without_spaces_is_relayed_with_the_colon(drv: CoreDriver) -> None:
+    """A one-word text is relayed after a ':' like any other (old clients
+    mis-parse a bare one), so it fits exactly as a text with spaces does."""
     alice = drv.register("alice")
     bob = drv.register("bob")
-    text = "w" * (_fitting_text("alice!alice@127.0.0.1", "bob") + 1)
+    text = "w" * _fitting_text("alice!alice@127.0.0.1", "bob")
     drv.send(alice, f"PRIVMSG bob :{text}")
     assert only(drv.take(bob), "PRIVMSG").params[-1] == text
     only(drv.send(alice, f"PRIVMSG bob :{text}w"), n.ERR_INPUTTOOLONG)

@@ -40,9 +40,10 @@ def isupport(burst: list[Message]) -> dict[str, str]:
 # -- the welcome burst --------------------------------------------------------
 
 
-def test_welcome_counts_connections(drv: CoreDriver) -> None:
+def test_welcome_counts_customers(drv: CoreDriver) -> None:
     """001 says "Welcome to Easy Chat! You are customer number N", N counting
-    connections since the server started, not registrations."""
+    the clients welcomed since the server started, in the order they
+    registered; a connection that never registers takes no number."""
     first = drv.open()
     drv.open()  # connects, never registers
     third = drv.open()
@@ -51,10 +52,10 @@ def test_welcome_counts_connections(drv: CoreDriver) -> None:
     welcome = burst[0]
     assert welcome.command == n.RPL_WELCOME
     assert welcome.source == SERVER
-    assert welcome.params == ("carol", "Welcome to Easy Chat! You are customer number 3")
+    assert welcome.params == ("carol", "Welcome to Easy Chat! You are customer number 1")
     drv.send(first, "NICK alice")
     burst = drv.send(first, "USER alice 0 * :Alice")
-    assert burst[0].params[-1] == "Welcome to Easy Chat! You are customer number 1"
+    assert burst[0].params[-1] == "Welcome to Easy Chat! You are customer number 2"
 
 
 def test_burst_order(drv: CoreDriver) -> None:

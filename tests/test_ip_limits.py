@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from easychat.chat.config import CoreConfig
 from easychat.chat.iplimits import CONNECT_WINDOW, FAILURE_WINDOW
 from tests.chatcore_harness import CoreDriver, commands
-from tests.ircclient import RunningServer
+from tests.ircclient import IRCClient, RunningServer
+from tests.serverproc import server_process
 from tests.test_robustness import assert_serves
 
 MakeServer = Callable[..., RunningServer]
@@ -103,7 +105,9 @@ def test_registration_timeouts_count_as_failures() -> None:
 
 def test_a_taken_nick_is_a_failure_but_a_registered_client_is_not_counted() -> None:
     """433 before registration counts; errors after registration never do."""
-    drv = CoreDriver(CoreConfig(registration_failures_per_ip=2, autojoin=(), flood_rate=0))
+    drv = CoreDriver(
+        CoreConfig(registration_failures_per_ip=2, autojoin=(), flood_rate=0, limits_exempt=())
+    )
     alice = drv.register("Alice")
     for _ in range(20):
         assert commands(drv.send(alice, "NICK 1bad")) == ["432"]
@@ -139,12 +143,100 @@ def test_forgotten_addresses_leave_no_state() -> None:
     assert len(drv.core.ip_limits) == 0
 
 
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.3.2.1", "0::1", "0::ffff:127.0.0.1", "192.0.2.9", "2001:db8::5"]
+)
+def test_exempt_addresses_skip_every_per_ip_limit(host: str) -> None:
+    """Loopback (or a listed network) counts against no per-IP limit: on a
+    shared host every user connects from 127.0.0.1. IPv4-mapped IPv6
+    addresses match their IPv4 network."""
+    drv = CoreDriver(
+        CoreConfig(
+            max_clients_per_ip=2,
+            connects_per_ip=2,
+            registration_failures_per_ip=2,
+            limits_exempt=("127.0.0.0/8", "::1", "192.0.2.9", "2001:db8::/32"),
+        )
+    )
+    for _ in range(30):
+        conn = drv.open(host)
+        assert accepted(drv, conn)
+        drv.send(conn, "NICK 1bad")
+        drv.send(conn, "NICK 2bad")
+        assert accepted(drv, conn)
+    assert len(drv.core.ip_limits) == 0  # nothing kept for exempt addresses
+
+
+def test_unlisted_addresses_are_still_limited() -> None:
+    """An exempt list does not exempt its neighbours, and an empty one
+    exempts nothing, loopback included."""
+    drv = CoreDriver(CoreConfig(max_clients_per_ip=1, limits_exempt=("192.0.2.9",)))
+    drv.open("192.0.2.10")
+    assert not accepted(drv, drv.open("192.0.2.10"))
+    drv = CoreDriver(CoreConfig(max_clients_per_ip=1, limits_exempt=()))
+    drv.open("127.0.0.1")
+    assert not accepted(drv, drv.open("127.0.0.1"))
+
+
+def test_flood_control_still_applies_to_exempt_addresses() -> None:
+    """Exemption covers the per-IP limits only: flood control stays per client."""
+    drv = CoreDriver(CoreConfig(flood_burst=5, flood_rate=2.0, flood_queue=0))
+    alice = drv.register("alice")
+    drv.register("bob")
+    got = [m for i in range(30) for m in drv.send(alice, f"PRIVMSG bob :line {i}")]
+    assert any(m.command == "FAIL" and "RATE_LIMITED" in m.params for m in got)
+
+
 # -- sockets ------------------------------------------------------------------------
+
+
+def test_socket_loopback_is_exempt_by_default(make_server: MakeServer) -> None:
+    """The shared host: with the default limits (16 at once, 20 a minute),
+    24 users on 127.0.0.1 all register."""
+    assert CoreConfig().max_clients_per_ip == 16
+    server = make_server(CoreConfig())
+    clients = [server.client() for _ in range(24)]
+    try:
+        for i, client in enumerate(clients):
+            assert client.register(f"user{i}")[0].command == "001"
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_socket_empty_exempt_list_limits_loopback(make_server: MakeServer) -> None:
+    """With nothing exempt, the 17th connection from 127.0.0.1 is refused."""
+    server = make_server(CoreConfig(limits_exempt=()))
+    clients = [server.client() for _ in range(16)]
+    try:
+        for i, client in enumerate(clients):
+            assert client.register(f"user{i}")[0].command == "001"
+        got = server.client().expect_closed()
+        assert [m.command for m in got] == ["ERROR"]
+        assert got[0].params[-1] == "Too many connections from your address (at most 16)"
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_serve_limits_exempt_flag(tmp_path: Path) -> None:
+    """`easychat serve --limits-exempt ''` exempts nothing: the 17th is refused."""
+    flags = ("--max-clients-per-ip", "16", "--limits-exempt", "")
+    with server_process(tmp_path / "h.db", *flags) as proc:
+        clients = [IRCClient(proc.port) for _ in range(16)]
+        try:
+            for i, client in enumerate(clients):
+                assert client.register(f"user{i}")[0].command == "001"
+            got = IRCClient(proc.port).expect_closed()
+            assert got[0].params[-1] == "Too many connections from your address (at most 16)"
+        finally:
+            for client in clients:
+                client.close()
 
 
 def test_socket_concurrent_limit_sends_error_and_closes(make_server: MakeServer) -> None:
     """Over a real socket, the refused connection reads `ERROR :<reason>`, then EOF."""
-    server = make_server(CoreConfig(max_clients_per_ip=2))
+    server = make_server(CoreConfig(max_clients_per_ip=2, limits_exempt=()))
     first, second = server.client(), server.client()
     first.register("first")
     second.register("second")
@@ -159,7 +251,7 @@ def test_socket_concurrent_limit_sends_error_and_closes(make_server: MakeServer)
 
 def test_socket_connections_per_minute(make_server: MakeServer) -> None:
     """Connection number 4 within a minute from 127.0.0.1 is refused with a wait."""
-    server = make_server(CoreConfig(connects_per_ip=3))
+    server = make_server(CoreConfig(connects_per_ip=3, limits_exempt=()))
     for _ in range(3):
         client = server.client()
         client.send("QUIT")
@@ -171,7 +263,7 @@ def test_socket_connections_per_minute(make_server: MakeServer) -> None:
 
 def test_socket_failed_registrations(make_server: MakeServer) -> None:
     """Two refused NICKs with a limit of 2 close the connection; the next is refused."""
-    server = make_server(CoreConfig(registration_failures_per_ip=2))
+    server = make_server(CoreConfig(registration_failures_per_ip=2, limits_exempt=()))
     client = server.client()
     client.send("NICK 1bad")
     client.send("NICK 2bad")

@@ -387,7 +387,8 @@ def test_tag_value_round_trip(value: str) -> None:
 FORMAT_CASES: list[tuple[Message, str]] = [
     (Message("PING"), "PING"),
     (Message("PING", ("irc.example.com",)), "PING irc.example.com"),
-    (Message("PRIVMSG", ("#c", "hi")), "PRIVMSG #c hi"),
+    (Message("PRIVMSG", ("#c", "hi")), "PRIVMSG #c :hi"),  # chat text: always ':'
+    (Message("WHOIS", ("bob",)), "WHOIS bob"),
     (Message("PRIVMSG", ("#c", "hi there"), "n!u@h"), ":n!u@h PRIVMSG #c :hi there"),
     (Message("CAP", ("*", "LIST", ""), "irc.example.com"), ":irc.example.com CAP * LIST :"),
     (Message("PRIVMSG", ("#c", ":-)")), "PRIVMSG #c ::-)"),
@@ -526,12 +527,12 @@ def test_encode_adds_crlf() -> None:
     follows every single message your software sends out."
     """
     assert encode(Message("PING", ("x",))) == b"PING x\r\n"
-    assert encode(Message("PRIVMSG", ("#c", "☃"))) == "PRIVMSG #c ☃\r\n".encode()
+    assert encode(Message("PRIVMSG", ("#c", "☃"))) == "PRIVMSG #c :☃\r\n".encode()
 
 
 def test_encode_keeps_line_at_limit() -> None:
     """A line of exactly 510 bytes plus CRLF is sent whole."""
-    msg = Message("PRIVMSG", ("#c", "a" * (MAX_LINE_BYTES - 2 - len("PRIVMSG #c "))))
+    msg = Message("PRIVMSG", ("#c", "a" * (MAX_LINE_BYTES - 2 - len("PRIVMSG #c :"))))
     data = encode(msg)
     assert data == format_message(msg).encode() + b"\r\n"
     assert len(data) == MAX_LINE_BYTES

@@ -120,3 +120,25 @@ def test_flag_and_repeated_options() -> None:
     assert resolve(args, options, env) == {"tls_self_signed": False, "oper": ("c:3", "d:4")}
     with pytest.raises(SettingsError, match="true or false"):
         resolve(args, options, {"EASYCHAT_TLS_SELF_SIGNED": "maybe"})
+
+
+def test_limits_exempt_flag_env_and_file(tmp_path: Path) -> None:
+    """--limits-exempt takes addresses and networks, comma-separated or
+    repeated; its default is loopback, and an empty value exempts nothing."""
+    assert core_config(settings_for([])).limits_exempt == ("127.0.0.0/8", "::1")
+    argv = ["--limits-exempt", "10.0.0.0/8, 192.0.2.7", "--limits-exempt", "2001:db8::/32"]
+    assert core_config(settings_for(argv)).limits_exempt == (
+        "10.0.0.0/8",
+        "192.0.2.7/32",
+        "2001:db8::/32",
+    )
+    assert core_config(settings_for(["--limits-exempt", ""])).limits_exempt == ()
+    env = {"EASYCHAT_LIMITS_EXEMPT": "127.0.0.1,::1"}
+    assert core_config(settings_for([], env)).limits_exempt == ("127.0.0.1/32", "::1/128")
+    assert core_config(settings_for([], {"EASYCHAT_LIMITS_EXEMPT": ""})).limits_exempt == ()
+    toml = tmp_path / "easychat.toml"
+    toml.write_text('limits-exempt = ["10.1.0.0/16"]\n')
+    env = {"EASYCHAT_CONFIG": str(toml)}
+    assert core_config(settings_for([], env)).limits_exempt == ("10.1.0.0/16",)
+    with pytest.raises(SettingsError, match="--limits-exempt: invalid value"):
+        settings_for(["--limits-exempt", "not-an-address"])

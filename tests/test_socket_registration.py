@@ -71,13 +71,19 @@ def test_burst(connect: Connect) -> None:
     assert cmds[-1] == n.RPL_ENDOFNAMES
 
 
-def test_customer_number_counts_connections(connect: Connect) -> None:
-    """N counts connections, also those that never registered."""
+def test_customer_number_counts_customers(connect: Connect) -> None:
+    """N counts the customers welcomed, not connections: a port probe that
+    never registers takes no number, so the first to log in is number 1."""
+    probe = connect()
+    probe.close()  # a port check: connects and goes, never a line
     idle = connect()
     idle.send("PING :here")  # make sure the server has accepted it first
     idle.expect("PONG")
+    idle.close()
     bob = connect()
-    assert bob.register("bob")[0].params[-1].endswith("customer number 2")
+    assert bob.register("bob")[0].params[-1] == "Welcome to Easy Chat! You are customer number 1"
+    carol = connect()
+    assert carol.register("carol")[0].params[-1].endswith("customer number 2")
 
 
 def test_motd(make_server: Callable[..., RunningServer], opened: list[IRCClient]) -> None:

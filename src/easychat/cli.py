@@ -25,7 +25,7 @@ from easychat.chat.passwords import hash_password
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.net.unixsock import UnixSocketError, is_local_user
 from easychat.options_access import ACCESS_OPTIONS
-from easychat.options_limits import LIMIT_OPTIONS
+from easychat.options_limits import EXEMPT_OPTION, LIMIT_OPTIONS
 from easychat.options_tls import TLS_JOIN_OPTIONS, TLS_OPTIONS, server_tls
 from easychat.options_unix import UNIX_OPTIONS, unix_path
 from easychat.proto.names import casefold
@@ -44,6 +44,8 @@ from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
+from easychat.store.lock import HistoryLock, InUseError, hold_lock
+from easychat.store.private import exposure_warning
 
 BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -104,6 +106,7 @@ SERVE_OPTIONS = (
     *TLS_OPTIONS,
     *UNIX_OPTIONS,
     *LIMIT_OPTIONS,
+    EXEMPT_OPTION,
     *ACCESS_OPTIONS,
 )
 
@@ -279,6 +282,7 @@ def core_config(settings: dict[str, Any]) -> CoreConfig:
         replay_lines=settings["replay_lines"],
         history_days=settings["history_days"],
         **{opt.dest: settings[opt.dest] for opt in LIMIT_OPTIONS},
+        limits_exempt=settings[EXEMPT_OPTION.dest],
         **{opt.dest: settings[opt.dest] for opt in ACCESS_OPTIONS},
     )
 
@@ -288,9 +292,30 @@ def default_db_path() -> Path:
     return default_log_dir().parent / "history.sqlite3"
 
 
+def lock_history(settings: dict[str, Any]) -> HistoryLock | None:
+    """Keeps other servers off the history file for as long as this one runs.
+
+    Raises:
+        SettingsError: another server holds the file, or it cannot be locked.
+    """
+    path = settings["db"] or str(default_db_path())
+    if path == ":memory:":
+        return None
+    try:
+        return hold_lock(Path(path))
+    except InUseError as exc:
+        raise SettingsError(f"--db: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"--db: cannot lock history {path}: {exc.strerror}") from None
+
+
 def open_history(settings: dict[str, Any]) -> SQLiteHistory:
     """The history store the settings ask for (':memory:' keeps it in RAM)."""
     path = settings["db"] or str(default_db_path())
+    if path != ":memory:":
+        warning = exposure_warning(Path(path), "history file (messages, password hashes)")
+        if warning is not None:
+            logging.getLogger("easychat.server").warning("%s", warning)
     try:
         return SQLiteHistory(path)
     except (OSError, sqlite3.Error, HistoryVersionError) as exc:
@@ -351,6 +376,7 @@ def serve(settings: dict[str, Any]) -> int:
     # With TLS, --port 0 turns plain TCP off; without, it still lets the
     # system pick a free port (the test helpers rely on it).
     plain_port: int | None = settings["port"] if tls is None or settings["port"] else None
+    lock = lock_history(settings)  # held until the process ends
     history = open_history(settings)
     config = core_config(settings)
     if tls is not None:
@@ -406,5 +432,7 @@ def serve(settings: dict[str, Any]) -> int:
     log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
     server.serve_forever()
     history.close()
+    if lock is not None:
+        lock.release()
     log.info("server stopped")
     return 0

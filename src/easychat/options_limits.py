@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from easychat.chat import config as defaults
 from easychat.settings import Option, non_negative_float, non_negative_int
+
+
+def network(text: str) -> str:
+    """An IP address or CIDR network, written as a network: `192.0.2.7` is `192.0.2.7/32`."""
+    return str(ipaddress.ip_network(text.strip(), strict=False))
+
 
 # Each option's dest must be a CoreConfig field: `easychat serve` passes them
 # straight to the chat core. A value of 0 turns that limit off. Why each
@@ -58,4 +66,15 @@ LIMIT_OPTIONS: tuple[Option, ...] = (
         "failed NICK/USER/PASS or registration timeouts from one IP address in 10 minutes"
         " before it is refused (0: no limit)",
     ),
+)
+
+# Not in LIMIT_OPTIONS, whose every value 0 turns a limit off: who the
+# per-IP limits spare. Its dest is the CoreConfig field too.
+EXEMPT_OPTION = Option(
+    "limits-exempt",
+    network,
+    defaults.LIMITS_EXEMPT,
+    "addresses or CIDR networks the per-IP limits do not apply to, comma-separated or"
+    " repeated (an empty value exempts nothing; flood control still applies)",
+    repeat=True,
 )

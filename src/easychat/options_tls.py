@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from easychat.settings import (
     port_number,
     positive_float,
 )
+from easychat.store.private import exposure_warning
 
 # Listen addresses that name no host: not put in a generated certificate.
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
@@ -98,6 +100,9 @@ def server_tls(settings: Mapping[str, Any]) -> ServerTLS | None:
         cert_path, key_path = Path(cert), Path(key)
     else:
         return None
+    warning = exposure_warning(key_path, "TLS key")
+    if warning is not None:
+        logging.getLogger("easychat.server").warning("%s", warning)
     try:
         context = server_context(cert_path, key_path)
         return ServerTLS(context, cert_path, pem_fingerprint(cert_path))

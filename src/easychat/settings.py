@@ -91,8 +91,11 @@ def resolve(
             continue
         try:
             if opt.repeat:
-                items = raw.split(",") if isinstance(raw, str) else raw
-                values[opt.dest] = tuple(opt.kind(str(item)) for item in items if str(item))
+                # Comma-separated in the variable, in each flag and in a
+                # TOML string or list alike.
+                items = [raw] if isinstance(raw, str) else raw
+                parts = [part for item in items for part in str(item).split(",")]
+                values[opt.dest] = tuple(opt.kind(part) for part in parts if part.strip())
                 continue
             if opt.flag and isinstance(raw, bool):
                 raw = "1" if raw else "0"

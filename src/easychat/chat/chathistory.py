@@ -216,5 +216,13 @@ def replay_on_join(core: ChatCore, client: Client, channel: Channel) -> None:
         if msg.command == "TAGMSG" or len(msg.params) < 2:
             continue
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(record.time_ms / 1000))
-        text = f"[{when} UTC] <{msg.nick}> {msg.params[1]}"
+        text = f"[{when} UTC] {_as_read(msg.nick, msg.params[1])}"
         core.send(client, Message("NOTICE", (channel.name, text), server))
+
+
+def _as_read(nick: str | None, text: str) -> str:
+    """A replayed line as people read it: `<nick> text`, or `* nick does` for a /me."""
+    if text.startswith("\x01ACTION") and text[7:8] in (" ", "\x01", ""):
+        action = text[8:].removesuffix("\x01")
+        return f"* {nick} {action}" if action else f"* {nick}"
+    return f"<{nick}> {text}"

@@ -82,6 +82,11 @@ CONNECTS_PER_IP = 20
 # closed and refused: a real client fails a nick or two, a password or nick
 # guesser fails all the time.
 REGISTRATION_FAILURES_PER_IP = 10
+# Addresses and networks the three per-IP limits above do not apply to.
+# Loopback, as ergo exempts localhost: on a shared host every user connects
+# from 127.0.0.1, so a limit per address would be a limit for the whole
+# host (the 17th user refused). Flood control still applies to everyone.
+LIMITS_EXEMPT = ("127.0.0.0/8", "::1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,7 @@ class CoreConfig:
     max_clients_per_ip: int = MAX_CLIENTS_PER_IP
     connects_per_ip: int = CONNECTS_PER_IP
     registration_failures_per_ip: int = REGISTRATION_FAILURES_PER_IP
+    limits_exempt: tuple[str, ...] = LIMITS_EXEMPT  # addresses or CIDR networks
     # IRCv3 sts: the TLS port plain connections are told to move to (0: the
     # server has no TLS, no policy is offered) and, on TLS connections, how
     # many seconds clients keep the policy.

@@ -73,6 +73,9 @@ class ChatCore(Delivery):
         self.nicks: dict[str, Client] = {}
         self.channels: dict[str, Channel] = {}
         self.connections_total = 0
+        # Customer numbers go to clients welcomed, not connections: a port
+        # probe or health check must not take the first customer's number.
+        self.customers = 0
         # LUSERS figures, kept as clients register, change +i and leave, so
         # that welcoming a client does not count every other one.
         self.users = 0  # registered clients
@@ -143,14 +146,14 @@ class ChatCore(Delivery):
             self._out.append(Close(conn, refusal))
             return self._take()
         self.connections_total += 1
-        client = Client(conn, host, self.connections_total, now, secure=secure)
+        client = Client(conn, host, 0, now, secure=secure)  # numbered once welcomed
         client.connected_timer = client.last_seen = self.timer()
         client.flood = flood.new_state(self.config, client.connected_timer)
         client.first_seq = self._msgid_seq + 1
         if local:
             unixusers.identify(client, peer_user)
         self.clients[conn] = client
-        log.info("connection %d from %s (customer number %d)", conn, host, client.number)
+        log.info("connection %d from %s (connection number %d)", conn, host, self.connections_total)
         return self._take()
 
     def receive(self, conn: int, line: bytes) -> list[Action]:

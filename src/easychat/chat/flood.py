@@ -1,4 +1,4 @@
-"""Provides flood control: a token bucket per client, a bounded queue, Excess Flood."""
+"""Provides flood control: token buckets per client (one for CHATHISTORY), a queue, Excess Flood."""
 
 from __future__ import annotations
 
@@ -25,6 +25,17 @@ log = logging.getLogger("easychat.chat")
 # registration is bounded by its timeout and by the failed-registration
 # limit per IP instead.
 EXEMPT = frozenset({"PING", "PONG", "QUIT"})
+
+# CHATHISTORY spends a budget of its own, not the lines' one: a client
+# reconnecting asks for TARGETS and the latest page of every conversation at
+# once, and that catch-up must not be queued or refused as a flood. A burst
+# of 30 covers a catch-up of two dozen conversations with room to spare.
+# It refills at 1 request a second: a person scrolling back asks for a page
+# every few seconds, and a client that floods history is held to one page
+# (at most HISTORY_PAGE rows) a second, refused with FAIL beyond that.
+HISTORY_COMMANDS = frozenset({"CHATHISTORY"})
+HISTORY_BURST = 30
+HISTORY_RATE = 1.0
 
 # Lines a person pastes: these may use the paste reserve (see FloodBucket).
 CHAT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TAGMSG"})
@@ -88,6 +99,7 @@ class FloodState:
     """One client's flood control: its bucket, the lines waiting, its refusals."""
 
     bucket: FloodBucket
+    history: FloodBucket  # CHATHISTORY's own budget
     queue: deque[Message] = field(default_factory=deque)
     # Lines refused since the queue was last empty; past flood_excess the
     # client is disconnected.
@@ -101,7 +113,10 @@ def enabled(config: CoreConfig) -> bool:
 
 def new_state(config: CoreConfig, now: float) -> FloodState | None:
     """Flood control for a new client, or None when it is off."""
-    return FloodState(FloodBucket.full(config, now)) if enabled(config) else None
+    if not enabled(config):
+        return None
+    history = FloodBucket(HISTORY_RATE, HISTORY_BURST, 0.0, now, HISTORY_BURST)
+    return FloodState(FloodBucket.full(config, now), history)
 
 
 def _seconds(wait: float) -> int:
@@ -123,7 +138,11 @@ def admit(core: ChatCore, client: Client, msg: Message) -> bool:
     drain(core, client)
     if core.clients.get(client.id) is not client:
         return False  # a queued line ended the connection
-    exempt = msg.command in EXEMPT
+    if msg.command in HISTORY_COMMANDS:
+        state.history.refill(core.timer())
+        if not state.history.take(False):
+            return _refuse(core, client, msg, state.history)
+    exempt = msg.command in EXEMPT or msg.command in HISTORY_COMMANDS
     if not state.queue and (exempt or state.bucket.take(msg.command in CHAT_COMMANDS)):
         if not exempt:
             state.refused = 0
@@ -144,12 +163,19 @@ def admit(core: ChatCore, client: Client, msg: Message) -> bool:
             )
         state.queue.append(msg)
         return False
+    return _refuse(core, client, msg, state.bucket)
+
+
+def _refuse(core: ChatCore, client: Client, msg: Message, bucket: FloodBucket) -> bool:
+    """Refuses `msg` with FAIL RATE_LIMITED (or Excess Flood past the limit); False."""
+    state = client.flood
+    assert state is not None
     state.refused += 1
-    if cfg.flood_excess and state.refused > cfg.flood_excess:
+    if core.config.flood_excess and state.refused > core.config.flood_excess:
         log.warning("%s flooded past every limit from %s", client.nick, client.host)
         core.quit(client, "Excess Flood", tell_client=True)
         return False
-    retry = _seconds(state.bucket.wait())
+    retry = _seconds(bucket.wait())
     core.fail(
         client,
         msg.command,
@@ -185,7 +211,8 @@ def drain(core: ChatCore, client: Client) -> None:
         return
     while state.queue and core.clients.get(client.id) is client:
         command = state.queue[0].command
-        if command not in EXEMPT and not state.bucket.take(command in CHAT_COMMANDS):
+        free = command in EXEMPT or command in HISTORY_COMMANDS  # history paid on arrival
+        if not free and not state.bucket.take(command in CHAT_COMMANDS):
             return
         core.dispatch(client, state.queue.popleft())
     state.refused = 0

@@ -1,7 +1,8 @@
-"""Provides the limits per IP address: connections at once, per minute, failed registrations."""
+"""Provides the limits per IP address (at once, per minute, failed registrations) and exemptions."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -53,9 +54,25 @@ class IPLimits:
         self.config = config
         self._addresses: dict[str, _Address] = {}
         self._next_prune = 0.0
+        nets = config.limits_exempt
+        self._exempt = tuple(ipaddress.ip_network(net, strict=False) for net in nets)
+
+    def exempt(self, host: str) -> bool:
+        """Whether `host` is in `limits_exempt` (an IPv4-mapped IPv6 address as its IPv4 one)."""
+        if not self._exempt:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False  # not an IP address: never exempt
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in net for net in self._exempt)
 
     def admit(self, host: str, now: float) -> str | None:
         """Counts a new connection from `host`; returns why it is refused, if it is."""
+        if self.exempt(host):
+            return None
         cfg = self.config
         entry = self._addresses.get(host) or _Address()
         _expire(entry.connects, now, CONNECT_WINDOW)
@@ -84,7 +101,7 @@ class IPLimits:
     def registration_failed(self, host: str, now: float) -> bool:
         """Counts a failed registration step; True once `host` is over its limit."""
         limit = self.config.registration_failures_per_ip
-        if not limit:
+        if not limit or self.exempt(host):
             return False
         entry = self._addresses.setdefault(host, _Address())
         _expire(entry.failures, now, FAILURE_WINDOW)

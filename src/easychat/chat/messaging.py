@@ -10,7 +10,7 @@ from easychat.chat.errors import IRCError
 from easychat.chat.history import private_key
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES
-from easychat.proto.message import Message
+from easychat.proto.message import Message, trailing_colon
 from easychat.proto.names import casefold, is_channel
 
 if TYPE_CHECKING:
@@ -128,10 +128,10 @@ def relayed_bytes(source: str, command: str, params: tuple[str, ...]) -> int:
     """The length of `:source COMMAND params...` as the formatter writes it (no tags).
 
     Counted, not formatted: the message is encoded once, by the shell. The
-    last parameter gets a ':' when it is empty, holds a space or starts with one.
+    last parameter gets a ':' where the formatter puts one (`trailing_colon`).
     """
     *middle, last = params
-    colon = not last or " " in last or last.startswith(":")
+    colon = trailing_colon(command, len(middle), last)
     head = f":{source} {command} {' '.join(middle)} " if middle else f":{source} {command} "
     return len(head.encode()) + colon + len(last.encode())
 

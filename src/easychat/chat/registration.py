@@ -232,6 +232,8 @@ def try_register(core: ChatCore, client: Client) -> None:
     unixusers.logged_in(core, client)
     client.registered = True
     core.users += 1
+    core.customers += 1
+    client.number = core.customers
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)
     welcome(core, client)
     for room in core.config.autojoin:

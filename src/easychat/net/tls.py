@@ -10,6 +10,8 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from easychat.store.private import PRIVATE_FILE_MODE, private_dir
+
 # Oldest protocol either side speaks. TLS 1.0 and 1.1 are deprecated (RFC
 # 8996) and off in every current browser and IRC server; ergo and InspIRCd
 # default to 1.2 as well.
@@ -129,7 +131,8 @@ def ensure_self_signed(cert: Path, key: Path, names: tuple[str, ...]) -> bool:
     """Creates a self-signed pair at `cert`/`key` unless a valid one is there.
 
     The certificate names `names` (host names or IP addresses) plus
-    localhost and the loopback addresses. The key file is created 0600.
+    localhost and the loopback addresses. Both files are written 0600, in
+    directories created 0700.
 
     Returns:
         True if a new pair was written, False if the existing one was kept.
@@ -176,14 +179,19 @@ def _write_self_signed(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(private, hashes.SHA256())
     )
-    for path in (cert, key):
-        path.parent.mkdir(parents=True, exist_ok=True)
     key_bytes = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _write_private(key, key_bytes)
+    _write_private(cert, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Writes `path` 0600 in 0700 directories, also over an existing file of another mode."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(key_bytes)
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        os.fchmod(fh.fileno(), PRIVATE_FILE_MODE)  # the umask, or an older file's mode
+        fh.write(data)

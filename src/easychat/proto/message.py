@@ -23,9 +23,23 @@ class LocalProtocolError(Exception):
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_ESCAPE_TABLE = str.maketrans(_TAG_ESCAPES)
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-_SPACE = ord(" ")
-_COLON = ord(":")
 _BAD_TAG_KEY = re.compile(r"[ ;=\r\n\0]")
+
+# Where the free text starts in the commands that carry some: a parameter at
+# or past that index is written as a trailing one (`PRIVMSG bob :psst`) even
+# when one word needs no ':'. Legal either way, but Pidgin and older ZNC
+# mis-parse a bare last word, which is why ergo forces the ':' by default.
+TEXT_PARAM_INDEX: dict[str, int] = {
+    "PRIVMSG": 1,
+    "NOTICE": 1,
+    "TOPIC": 1,
+    "PART": 1,
+    "KICK": 2,
+    "QUIT": 0,
+    "AWAY": 0,
+    "ERROR": 0,
+    "WALLOPS": 0,
+}
 
 
 def _valid_command(command: str) -> bool:
@@ -161,6 +175,20 @@ def parse(line: str, *, strict: bool = True) -> Message:
     return Message(command.upper(), tuple(params), source, tags)
 
 
+def trailing_colon(command: str, index: int, last: str) -> bool:
+    """Whether the formatter writes the last parameter (at `index`) after a ':'.
+
+    Modern IRC requires it for an empty parameter, one holding a space or
+    starting with ':'; we also always write it for text (`TEXT_PARAM_INDEX`).
+    """
+    return (
+        index >= TEXT_PARAM_INDEX.get(command, MAX_PARAMS)
+        or not last
+        or " " in last
+        or last[0] == ":"
+    )
+
+
 def format_message(msg: Message) -> str:
     """Formats a Message as one line without CRLF.
 
@@ -195,7 +223,7 @@ def format_message(msg: Message) -> str:
             if not param or " " in param or param[0] == ":":
                 raise LocalProtocolError(f"Invalid middle parameter {param!r}")
         parts.extend(middle)
-        parts.append(":" + last if not last or " " in last or last[0] == ":" else last)
+        parts.append(":" + last if trailing_colon(msg.command, len(middle), last) else last)
     line = " ".join(parts)
     # One scan of the whole line: escaped tags cannot hold these, so any
     # found is in the source or a parameter.
@@ -209,11 +237,10 @@ def relay_bytes(source: bytes, command: bytes, target: bytes, text: bytes) -> by
 
     For relaying a line without parsing it: the caller has checked that
     `source`, `command` and `target` are valid middle parts and `text` is a
-    non-empty trailing parameter without NUL, CR or LF. Like the formatter,
-    it puts a ':' before the text only when the text needs one.
+    non-empty trailing parameter without NUL, CR or LF. Like the formatter
+    (`TEXT_PARAM_INDEX`), it always puts a ':' before the text.
     """
-    colon = b" :" if _SPACE in text or text[0] == _COLON else b" "
-    return b"".join((b":", source, b" ", command, b" ", target, colon, text))
+    return b"".join((b":", source, b" ", command, b" ", target, b" :", text))
 
 
 def tagged_bytes(items: list[str], body: bytes) -> bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 
 from easychat.proto.names import casefold
+from easychat.store.private import private_sqlite
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class ClientLog:
             LogVersionError: If the file has a newer schema than this code knows.
             sqlite3.Error: If the file cannot be opened or is not a database.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # private messages: 0600 in 0700 directories
         # isolation_level=None: each append commits on its own; migrations
         # open their own transactions.
         self._db = sqlite3.connect(path, isolation_level=None)

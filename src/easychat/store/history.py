@@ -15,6 +15,7 @@ from easychat.store.history_schema import (
     conversations,
     migrate,
 )
+from easychat.store.private import private_sqlite
 
 __all__ = ["SCHEMA_VERSION", "HistoryVersionError", "SQLiteHistory"]
 
@@ -43,7 +44,7 @@ class SQLiteHistory:
         self.path = str(path)
         if db is None:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(Path(self.path))  # 0600 before SQLite creates it 0644
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed turn survives power loss, not only a crash.
