@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from easychat.chat import config as limits
+from easychat.chat import rooms
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.passwords import hash_password
@@ -498,3 +500,44 @@ def test_the_store_shares_the_history_file_and_refuses_a_newer_schema(tmp_path: 
     with pytest.raises(RoomsVersionError):
         SQLiteRooms(reopened.db)
     reopened.close()
+
+
+def test_rooms_past_the_limit_are_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MAX_ROOMS bounds the rooms, kept ones included: past it a JOIN that would
+    create a room is refused with 405; joining an existing one still works, and
+    a DROP makes room for a new one."""
+    monkeypatch.setattr(limits, "MAX_ROOMS", 2)
+    drv = stored_core(tmp_path / "server.sqlite3")
+    alice = drv.register("alice", "#one", "#two")
+    drv.send(alice, "TOPIC #one :kept")
+    drv.send(alice, "TOPIC #two :kept")
+    drv.send(alice, "PART #one,#two")
+    bob = drv.register("bob")
+    refused = drv.send(bob, "JOIN #three")
+    assert [(m.command, m.params[1]) for m in refused] == [(n.ERR_TOOMANYCHANNELS, "#three")]
+    assert "JOIN" in [m.command for m in drv.send(bob, "JOIN #one")]
+    drv.send(bob, "PART #one")
+    drv.core.clients[bob].modes.add("o")  # a server operator (as OPER would make it)
+    drv.send(bob, "DROP #two")
+    assert "JOIN" in [m.command for m in drv.send(bob, "JOIN #three")]
+
+
+def test_invitations_stored_per_room_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_INVITED_ACCOUNTS an invitation is not stored for the account, but
+    still lets the invited connection in."""
+    monkeypatch.setattr(rooms, "MAX_INVITED_ACCOUNTS", 1)
+    path = tmp_path / "server.sqlite3"
+    drv = stored_core(path)
+    owner = drv.register("owner", "#club")
+    drv.send(owner, "MODE #club +i")
+    guests = [drv.register(nick) for nick in ("first", "second")]
+    for conn in guests:
+        drv.send(conn, f"REGISTER * * :{PASSWORD}")
+    drv.send(owner, "INVITE first #club")
+    drv.send(owner, "INVITE second #club")
+    assert stored(path, drv)["#club"].invited_accounts == {"first"}
+    assert "JOIN" in [m.command for m in drv.send(guests[1], "JOIN #club")]
