@@ -294,6 +294,9 @@ def test_a_keyed_room_stays_locked_across_a_restart(tmp_path: Path) -> None:
         assert names_of(join(stranger, "JOIN #vault sesame")) == ["stranger"]
         owner = account_client(second.port, "owner")
         assert names_of(join(owner, "JOIN #vault sesame")) == ["stranger", "@owner"]
+        # The members already there are told, as a services auto-op would.
+        opped = stranger.expect("MODE", lambda m: m.params[0] == "#vault")
+        assert (opped.source, opped.params[1:]) == ("easychat.local", ("+o", "owner"))
         for client in (stranger, old, owner):
             client.close()
 

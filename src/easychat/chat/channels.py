@@ -55,6 +55,7 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         return
     if len(client.channels) >= limits.MAX_CHANNELS_PER_CLIENT:
         raise IRCError(n.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+    created = channel is None
     if channel is None:
         if len(core.channels) >= limits.MAX_ROOMS:
             raise IRCError(n.ERR_TOOMANYCHANNELS, name, "Too many rooms on this server")
@@ -80,6 +81,11 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
     channel.audience = None
     log.info("%s joined %s", client.nick, channel.name)
     core.event([channel], channel.members, Message("JOIN", (channel.name,), client.prefix))
+    if not created and channel.is_op(client):
+        # An operator account back in its room: everyone sees the +o, as
+        # with a services auto-op (the joiner's NAMES shows it too).
+        opped = Message("MODE", (channel.name, "+o", client.name), core.config.server_name)
+        core.send_many(channel.members, opped)
     if channel.topic:
         send_topic(core, client, channel)
     send_names(core, client, channel)
