@@ -224,6 +224,8 @@ def test_only_operators_drop_a_room(server: RunningServer, clients: list[IRCClie
     owner.send("MODE #vault +k sesame")
     owner.expect("MODE")
     join(member, "JOIN #vault sesame")
+    owner.send(f"PRIVMSG #vault :{SECRET}")
+    member.expect("PRIVMSG")
     member.send("DROP #vault")
     assert member.expect(n.ERR_CHANOPRIVSNEEDED).params[1] == "#vault"
     owner.send("DROP #vault")
@@ -233,6 +235,9 @@ def test_only_operators_drop_a_room(server: RunningServer, clients: list[IRCClie
     stranger = plain(server, "stranger")
     clients.append(stranger)
     assert names_of(join(stranger, "JOIN #vault")) == ["@stranger"]
+    # Its history went with it: no replay of what was said behind the key.
+    sync(stranger)
+    assert not [m for m in stranger.received if SECRET in " ".join(m.params)]
 
 
 def test_a_server_operator_drops_an_empty_room(
