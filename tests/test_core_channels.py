@@ -297,10 +297,13 @@ def test_part_unknown_room_is_403_and_not_member_is_442(h: Harness) -> None:
 
 
 def test_room_disappears_when_last_member_parts(h: Harness) -> None:
-    """An empty room is dropped: the next joiner creates it afresh, as operator."""
+    """An empty room with nothing to keep (chat/rooms.py) is dropped: the next
+    joiner creates it afresh, as operator. (A topic, a ban or a mode other than
+    +nt keeps it: test_room_persistence.py.)"""
     alice, bob = h.user("Alice"), h.user("Bob")
     alice.send("JOIN #room")
     alice.send("TOPIC #room :old")
+    alice.send("TOPIC #room :")
     alice.send("PART #room")
     assert h.core.find_channel("#room") is None
     got = bob.send("JOIN #room")

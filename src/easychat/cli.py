@@ -46,6 +46,7 @@ from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
 from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
+from easychat.store.rooms import RoomsVersionError, SQLiteRooms
 
 BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -330,6 +331,14 @@ def open_accounts(history: SQLiteHistory) -> SQLiteAccounts:
         raise SettingsError(f"--db: cannot open accounts in {history.path}: {exc}") from None
 
 
+def open_rooms(history: SQLiteHistory) -> SQLiteRooms:
+    """The kept rooms, in the history file on the history's connection."""
+    try:
+        return SQLiteRooms(history.db)
+    except (sqlite3.Error, RoomsVersionError) as exc:
+        raise SettingsError(f"--db: cannot open rooms in {history.path}: {exc}") from None
+
+
 def setup_logging(level: str) -> None:
     """Timestamped log lines: rich on a terminal, plain text otherwise."""
     numeric = logging.getLevelName(level.upper())
@@ -384,12 +393,14 @@ def serve(settings: dict[str, Any]) -> int:
             config, sts_port=settings["tls_port"], sts_duration=settings["sts_duration"]
         )
     accounts = open_accounts(history)  # accounts and K-lines, in the history file
+    rooms = open_rooms(history)  # kept rooms (modes, topic, bans, ...), in the history file
     unix = unix_path(settings)
     core = ChatCore(
         config,
         history=history,
         accounts=accounts,
         klines=accounts,
+        rooms=rooms,
         unix_users=is_local_user if unix is not None else None,
     )
     server = Server(

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
-from easychat.chat import oper
+from easychat.chat import oper, rooms
 from easychat.chat.chathistory import replay_on_join
 from easychat.chat.errors import IRCError
 from easychat.chat.state import Channel
@@ -42,7 +42,11 @@ def handle_join(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> None:
-    """Puts `client` in channel `name`, creating it (with `client` as operator)."""
+    """Puts `client` in channel `name`, creating it (with `client` as operator).
+
+    A kept room (chat/rooms.py) exists even when empty, so joining it checks
+    its key, bans, +i and limit, and makes only its operator accounts operator.
+    """
     if not valid_channel(name, core.config.channellen):
         raise IRCError(n.ERR_BADCHANMASK, name or "*", "Bad channel name")
     folded = casefold(name)
@@ -51,13 +55,17 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         return
     if len(client.channels) >= limits.MAX_CHANNELS_PER_CLIENT:
         raise IRCError(n.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+    created = channel is None
     if channel is None:
+        if len(core.channels) >= limits.MAX_ROOMS:
+            raise IRCError(n.ERR_TOOMANYCHANNELS, name, "Too many rooms on this server")
         channel = Channel(name, int(core.clock()))
         core.channels[folded] = channel
         channel.members[client] = {"o"}
+        rooms.created(channel, client)
         log.info("room %s created by %s", name, client.nick)
     else:
-        invited = client in channel.invited
+        invited = rooms.is_invited(channel, client)
         if channel.key is not None and key != channel.key:
             raise IRCError(n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
         if channel.is_banned(client) and not invited:
@@ -66,12 +74,18 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
             raise IRCError(n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
         if channel.limit is not None and len(channel.members) >= channel.limit:
             raise IRCError(n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-        channel.invited.discard(client)
-        channel.members[client] = set()
+        if invited:
+            rooms.use_invitation(core, channel, client)
+        channel.members[client] = rooms.prefixes_on_join(channel, client)
     client.channels[folded] = channel
     channel.audience = None
     log.info("%s joined %s", client.nick, channel.name)
     core.event([channel], channel.members, Message("JOIN", (channel.name,), client.prefix))
+    if not created and channel.is_op(client):
+        # An operator account back in its room: everyone sees the +o, as
+        # with a services auto-op (the joiner's NAMES shows it too).
+        opped = Message("MODE", (channel.name, "+o", client.name), core.config.server_name)
+        core.send_many(channel.members, opped)
     if channel.topic:
         send_topic(core, client, channel)
     send_names(core, client, channel)
@@ -143,6 +157,7 @@ def handle_topic(core: ChatCore, client: Client, msg: Message) -> None:
     channel.topic_setter = client.prefix
     channel.topic_time = int(core.clock())
     log.info("%s set the topic of %s to %r", client.nick, channel.name, channel.topic)
+    rooms.changed(core, channel)
     topic = Message("TOPIC", (channel.name, channel.topic), client.prefix)
     core.event([channel], channel.members, topic)
 
@@ -249,7 +264,7 @@ def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
         raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     if target in channel.members:
         raise IRCError(n.ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
-    channel.invited.add(target)
+    rooms.invite(core, channel, target)
     core.reply(client, n.RPL_INVITING, target.name, channel.name)
     core.send(target, Message("INVITE", (target.name, channel.name), client.prefix))
     log.info("%s invited %s to %s", client.nick, target.nick, channel.name)

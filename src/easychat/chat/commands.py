@@ -11,6 +11,7 @@ from easychat.chat import (
     oper,
     queries,
     registration,
+    rooms,
 )
 from easychat.chat.actions import Command
 
@@ -34,6 +35,7 @@ COMMANDS: dict[str, Command] = {
     "KICK": Command(channels.handle_kick, 2),
     "INVITE": Command(channels.handle_invite, 2),
     "MODE": Command(modes.handle_mode, 1),
+    "DROP": Command(rooms.handle_drop, 1),
     # Messages.
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),

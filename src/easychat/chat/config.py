@@ -31,6 +31,12 @@ USERLEN = 18
 # Channels one client may be in at once (CHANLIMIT).
 MAX_CHANNELS_PER_CLIENT = 50
 
+# Rooms on the server at once, kept empty ones included (chat/rooms.py):
+# past it JOIN cannot create a room (405) until some close or are dropped.
+# Rooms in use are bounded by clients times CHANLIMIT; kept rooms would
+# grow without end (a topic in each of a million typos) without this.
+MAX_ROOMS = 10_000
+
 # Bans kept per channel (MAXLIST).
 MAX_BANS = 100
 

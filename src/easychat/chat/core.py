@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 
-from easychat.chat import flood, unixusers
+from easychat.chat import flood, rooms, unixusers
 from easychat.chat.access import Access, KlineStore
 from easychat.chat.accounts import AccountStore
 from easychat.chat.actions import Action, Close, Command, Send
@@ -18,6 +18,7 @@ from easychat.chat.errors import IRCError
 from easychat.chat.fastpath import relay_line
 from easychat.chat.history import HistoryStore
 from easychat.chat.iplimits import IPLimits
+from easychat.chat.rooms import RoomStore, restore_all
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
@@ -62,6 +63,7 @@ class ChatCore(Delivery):
         accounts: AccountStore | None = None,
         *,
         klines: KlineStore | None = None,
+        rooms: RoomStore | None = None,
         timer: Callable[[], float] | None = None,
         unix_users: Callable[[str], bool] | None = None,
     ) -> None:
@@ -90,6 +92,9 @@ class ChatCore(Delivery):
         if klines is not None:
             for kline in klines.load_klines():
                 self.access.klines[kline.mask] = kline
+        self.room_store = rooms  # kept rooms (chat/rooms.py), restored empty
+        if rooms is not None:
+            restore_all(self, rooms)
         # Times never go backwards, so history ids and times agree.
         self._last_ms = history.last_time_ms() if history is not None else 0
         self._batches = 0
@@ -340,13 +345,17 @@ class ChatCore(Delivery):
         return peers
 
     def remove_member(self, channel: Channel, client: Client) -> None:
-        """Takes `client` out of `channel`, dropping the channel when empty."""
+        """Takes `client` out of `channel`, closing the channel when empty
+        unless it is kept (chat/rooms.py)."""
         channel.members.pop(client, None)
         channel.audience = None
         client.channels.pop(channel.folded, None)
         if not channel.members:
-            self.channels.pop(channel.folded, None)
-            log.info("room %s closed (empty)", channel.name)
+            if rooms.worth_keeping(channel):
+                log.info("room %s is empty and kept", channel.name)
+            else:
+                rooms.close(self, channel)
+                log.info("room %s closed (empty)", channel.name)
 
     def quit(self, client: Client, reason: str, *, tell_client: bool) -> None:
         """Removes `client` everywhere, tells its neighbours, closes it."""
@@ -358,6 +367,7 @@ class ChatCore(Delivery):
             )
         for channel in list(client.channels.values()):
             self.remove_member(channel, client)
+        rooms.forget_invitations(client)
         if client.nick is not None and self.nicks.get(casefold(client.nick)) is client:
             del self.nicks[casefold(client.nick)]
         if self.clients.pop(client.id, None) is not None:

@@ -105,6 +105,9 @@ class HistoryStore(Protocol):
     def prune(self, before_ms: int) -> int:
         """Deletes records older than `before_ms`; returns how many."""
 
+    def forget(self, target: str) -> int:
+        """Deletes every record of one target (a dropped room); returns how many."""
+
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
 

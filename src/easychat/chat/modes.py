@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
-from easychat.chat import oper
+from easychat.chat import oper, rooms
 from easychat.chat.channels import visible
 from easychat.chat.errors import IRCError
 from easychat.chat.state import Ban
@@ -110,6 +110,7 @@ def channel_mode(core: ChatCore, client: Client, msg: Message) -> None:
             applied.append(change)
     if applied:
         announce(core, client, channel, applied)
+        rooms.changed(core, channel)
 
 
 def apply_mode(
@@ -189,6 +190,8 @@ def apply_mode(
     if adding == (ch in prefixes):
         return None
     (prefixes.add if adding else prefixes.discard)(ch)
+    if ch == "o":
+        rooms.opped(channel, target, adding)
     return (sign, ch, target.name)
 
 

@@ -41,6 +41,9 @@ class Client:
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
     oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
+    # Rooms that hold an invitation for this connection, so that it leaves
+    # none behind in rooms that outlive it (chat/rooms.py).
+    invited_to: set[Channel] = field(default_factory=set)
     # The msgid counter value of the first message stamped after it connected:
     # without its nick's account, its private history starts there.
     first_seq: int = 0
@@ -90,6 +93,14 @@ class Channel:
     # Clients invited since they last joined; kept as clients, not nicks, so
     # an invitation does not pass to whoever takes the nick next.
     invited: set[Client] = field(default_factory=set)
+    # Casefolded accounts invited (the invitee was logged in): these are
+    # stored with the room and let in a client logged in to one, once.
+    invited_accounts: set[str] = field(default_factory=set)
+    # Casefolded accounts given operator here while logged in (the creator
+    # too): a client logged in to one is made operator when it joins.
+    op_accounts: set[str] = field(default_factory=set)
+    # Whether the room is in the RoomStore (chat/rooms.py decides when).
+    stored: bool = False
     # (member ids, common capability class): rebuilt after any change of
     # membership or of a member's capabilities (see ChatCore.audience).
     audience: tuple[tuple[int, ...], tuple[bool, bool, bool, bool] | None] | None = None

@@ -317,6 +317,12 @@ class SQLiteHistory:
         cursor = self.db.execute("DELETE FROM messages WHERE id < ?", (bound,))
         return cursor.rowcount
 
+    def forget(self, target: str) -> int:
+        """Deletes every record of one target (a dropped room); returns how many."""
+        self.commit()
+        cursor = self.db.execute("DELETE FROM messages WHERE target = ?", (target,))
+        return cursor.rowcount
+
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
         self._flush()
