@@ -48,6 +48,15 @@ def clean(text: str) -> str:
 
 def render_line(line: Line, *, timestamps: bool = True) -> Text:
     """The line as rich Text; chat text is plain text, so `[bold]` stays literal."""
+    return render_entry(line, timestamps=timestamps)[0]
+
+
+def render_entry(line: Line, *, timestamps: bool = True) -> tuple[Text, int]:
+    """The line as rich Text and the length of its prefix (time, nick).
+
+    The prefix's width is the hanging indent of the line's continuation
+    rows, so wrapped text lines up under the text as in irssi and weechat.
+    """
     out = Text(no_wrap=False)
     if timestamps:
         out.append(time.strftime("%H:%M ", time.localtime(line.time)), style="dim")
@@ -58,22 +67,30 @@ def render_line(line: Line, *, timestamps: bool = True) -> Text:
             out.append("▶ ", style="bold")
         out.append(f"<{line.sender}>", style=nick_style)
         out.append(" ")
+        prefix = len(out)
         out.append(text)
     elif line.kind is LineKind.ACTION:
         out.append("* ", style="italic")
         out.append(line.sender, style=nick_style)
         out.append(" ")
+        prefix = len(out)
         out.append(text, style="italic")
     elif line.kind is LineKind.NOTICE:
         out.append(f"-{line.sender}-", style=nick_style)
         out.append(" ")
+        prefix = len(out)
         out.append(text)
     elif line.kind is LineKind.EVENT:
-        out.append(f"· {text}", style="dim")
+        out.append("· ", style="dim")
+        prefix = len(out)
+        out.append(text, style="dim")
     elif line.kind is LineKind.ERROR:
-        out.append(f"! {text}", style="bold red")
+        out.append("! ", style="bold red")
+        prefix = len(out)
+        out.append(text, style="bold red")
     else:
+        prefix = len(out)
         out.append(text, style="cyan")
     if line.mention:
         out.stylize("on #4b3b00")
-    return out
+    return out, prefix
