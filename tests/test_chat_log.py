@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.scroll_view import ScrollView
 
+from easychat.client import conversations
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import Line, LineKind
-from easychat.tui.app import ClientSettings, EasyChatApp
+from easychat.tui.app import HISTORY_PAGE, ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen
+from easychat.tui.log import FLUSH_DELAY, MAX_ENTRIES, ChatLog
+from tests.apphelpers import SIZE, Peer, log_in, make_app, wait_for
+from tests.ircclient import RunningServer
+from tests.nolimits import unlimited
 
 # Forty numbered words: far wider than any log at 80 or 120 columns.
 WORDS = [f"w{i:02d}" for i in range(40)]
@@ -98,3 +105,99 @@ async def test_a_resize_rewraps_live_and_history_lines() -> None:
         await pilot.pause()
         assert_wrapped(screen, len("12:34 <Doe> "))
         assert len(visible(screen)) == wide_rows
+
+
+def log_widget(screen: ChatScreen) -> ChatLog:
+    return screen.query_one("#log", ChatLog)
+
+
+async def test_a_burst_wraps_only_what_is_in_view_and_holds_at_most_the_cap() -> None:
+    """Item 11: 20,000 lines cost one layout, wrap a screenful, and are capped in memory."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await chat(pilot)
+        log = log_widget(screen)
+        height = log.scrollable_content_region.height
+        wraps, flushes = log.wraps, log.flushes
+        for i in range(20_000):
+            screen.add_line(line(f"burst {i}"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        assert visible(screen)[-1].endswith("<Doe> burst 19999")
+        assert log.flushes - flushes == 1  # one frame drew the whole burst
+        assert log.wraps - wraps <= 2 * height  # not 20,000
+        assert log.line_count <= MAX_ENTRIES
+        # More lines, a frame at a time: each frame wraps about what it shows.
+        for chunk in range(10):
+            wraps = log.wraps
+            for i in range(100):
+                screen.add_line(line(f"more {chunk} {i}"))
+            await pilot.pause(FLUSH_DELAY * 3)
+            assert log.wraps - wraps <= 2 * height
+            assert visible(screen)[-1].endswith(f"<Doe> more {chunk} 99")
+        assert log.line_count <= MAX_ENTRIES
+
+
+async def test_a_scrolled_up_log_stays_put_and_follows_again_at_the_bottom() -> None:
+    """Item 11: new lines do not move a view the user scrolled up; at the bottom it follows."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await chat(pilot)
+        before = MAX_ENTRIES // 2
+        for i in range(before):
+            screen.add_line(line(f"before {i}"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        log.focus()
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        shown = visible(screen)
+        assert not any(f"before {before - 1}" in row for row in shown)
+        # Enough to push the oldest lines (not those in view) out of the log.
+        for i in range(MAX_ENTRIES - before + 100):
+            screen.add_line(line(f"after {i}"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        assert visible(screen) == shown
+        assert log.line_count < MAX_ENTRIES
+        await pilot.press("end")
+        await pilot.pause(FLUSH_DELAY * 3)
+        screen.add_line(line("newest"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        assert visible(screen)[-1].endswith("<Doe> newest")
+
+
+async def test_lines_dropped_from_memory_page_back_from_the_local_log(
+    make_server: Callable[..., RunningServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 11: past the in-memory cap, scrolling to the top reloads lines from the local log.
+
+    The server keeps no history here, so only the local log can have them.
+    """
+    monkeypatch.setattr(conversations, "SCROLLBACK_LINES", 30)
+    server = make_server(unlimited())
+    doe = Peer(server.port, "Doe")
+    try:
+        await doe.register()
+        app = make_app(server.port, tmp_path / "logs")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await log_in(pilot, app)
+            lobby = screen.conversations.current
+            said = [f"n {i:03d}" for i in range(HISTORY_PAGE + 40)]
+            for text in said:
+                await doe.send(f"PRIVMSG #lobby :{text}")
+            await wait_for(pilot, lambda: lobby.lines[-1].text == said[-1], what="the last line")
+            assert len(lobby.lines) == 30  # the older ones left memory
+            log = log_widget(screen)
+            log.focus()
+
+            def shown() -> list[str]:
+                return [x.text for x in [*lobby.history, *lobby.lines] if x.sender == "Doe"]
+
+            for _ in range(20):
+                if shown() == said:
+                    break
+                await pilot.press("home")
+                await pilot.pause(FLUSH_DELAY * 3)
+            assert shown() == said
+            assert any(row.endswith("<Doe> n 000") for row in log.rows_text())
+    finally:
+        doe.close()

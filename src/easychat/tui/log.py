@@ -88,6 +88,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._flush_pending = False
         self._shift = 0  # rows dropped above the view since the last sync
         self.wraps = 0  # lines wrapped so far: tells a test what was drawn
+        self.flushes = 0  # frames that drew new lines: tells a test they coalesce
 
     # -- contents ----------------------------------------------------------
 
@@ -127,13 +128,14 @@ class ChatLog(ScrollView, can_focus=True):
         self._exact.append(False)
         self._starts.append(self._total)
         self._total += height
-        if len(self._texts) > self.max_entries + self.max_entries // 4:
-            self._drop(len(self._texts) - self.max_entries)
+        if len(self._texts) > self.max_entries:
+            # A quarter at a time, so dropping costs O(1) a line.
+            self._drop(len(self._texts) - self.max_entries + self.max_entries // 4)
         self._schedule()
         return self
 
     def _drop(self, count: int) -> None:
-        """Removes the oldest `count` lines (in one go, so dropping costs O(1) a line)."""
+        """Removes the oldest `count` lines."""
         removed = self._starts[count] - self._starts[0]
         for store in (self._texts, self._splits, self._heights, self._exact, self._starts):
             del store[:count]
@@ -266,6 +268,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def _flush(self) -> None:
         self._flush_pending = False
+        self.flushes += 1
         self._sync()
         self.refresh()
 
