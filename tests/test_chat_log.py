@@ -201,3 +201,83 @@ async def test_lines_dropped_from_memory_page_back_from_the_local_log(
             assert any(row.endswith("<Doe> n 000") for row in log.rows_text())
     finally:
         doe.close()
+
+
+async def test_a_day_changed_line_divides_history_of_another_day() -> None:
+    """Item 22: yesterday's lines show their date; a "Day changed" line comes before today's."""
+    now = time.time()
+    yesterday = now - 86400
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await chat(pilot, history=[line("from yesterday", when=yesterday)])
+        screen.add_line(line("from today", when=now))
+        await pilot.pause(FLUSH_DELAY * 3)
+        rows = log_widget(screen).rows_text()
+        old = next(i for i, row in enumerate(rows) if row.endswith("<Doe> from yesterday"))
+        assert rows[old].startswith(time.strftime("%m-%d ", time.localtime(yesterday)))
+        new = next(i for i, row in enumerate(rows) if row.endswith("<Doe> from today"))
+        changed = time.strftime("Day changed to %d %b %Y", time.localtime(now))
+        assert changed in rows[old:new]
+        assert rows[new].startswith(time.strftime("%H:%M <Doe>", time.localtime(now)))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_wide_characters_and_emoji_wrap_inside_the_border(size: tuple[int, int]) -> None:
+    """Item 23: CJK and emoji (two cells each) never push a row past the log's edge."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=size) as pilot:
+        screen = await chat(pilot)
+        text = "x" + "漢字😀" * 40  # odd start: a wide character would straddle the edge
+        screen.add_line(line(text))
+        screen.add_line(line("after"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        width = log.scrollable_content_region.width
+        for y in range(log.scrollable_content_region.height):
+            assert log.render_line(y).cell_length == width
+        rows = visible(screen)
+        start = next(i for i, row in enumerate(rows) if "<Doe> x" in row)
+        end = next(i for i, row in enumerate(rows) if "<Doe> after" in row)
+        prefix = len("12:34 <Doe> ")
+        assert "".join(row[prefix:] for row in rows[start:end]) == text
+        assert all(cell_len(row) <= width for row in rows)
+
+
+async def test_formatting_and_links_reach_the_screen() -> None:
+    """Item 23: a bold run is drawn bold, a URL carries its link, the codes are gone."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await chat(pilot)
+        screen.add_line(line("\x02loud\x02 quiet https://example.org/x"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        rows = visible(screen)
+        y = next(i for i, row in enumerate(rows) if "<Doe> loud quiet" in row)
+        segments = list(log.render_line(y))
+        loud = next(s for s in segments if "loud" in s.text)
+        quiet = next(s for s in segments if "quiet" in s.text)
+        url = next(s for s in segments if "example.org" in s.text)
+        assert loud.style is not None
+        assert loud.style.bold
+        assert quiet.style is None or not quiet.style.bold
+        assert url.style is not None
+        assert url.style.link == "https://example.org/x"
+
+
+async def test_clicking_a_link_opens_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 23: a click on a URL asks the app to open it (the browser is replaced here)."""
+    opened: list[str] = []
+    monkeypatch.setattr(EasyChatApp, "open_url", lambda self, url, **_: opened.append(url))
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await chat(pilot)
+        screen.add_line(line("look https://example.org/x here"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        rows = visible(screen)
+        y = next(i for i, row in enumerate(rows) if "https://" in row)
+        x = rows[y].index("https://") + 3
+        offset = log.scrollable_content_region.offset - log.region.offset
+        await pilot.click("#log", offset=(offset.x + x, offset.y + y))
+        await pilot.pause()
+        assert opened == ["https://example.org/x"]

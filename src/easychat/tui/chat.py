@@ -21,7 +21,7 @@ from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
 from easychat.tui.log import ChatLog
-from easychat.tui.render import render_entry
+from easychat.tui.render import day_changed, render_entry
 from easychat.tui.widgets import ChatInput, ConversationList, MemberList
 
 # What the top of the log says while paging back through the server's history.
@@ -109,7 +109,7 @@ class ChatScreen(Screen[None]):
         if not self.ready:
             return conv
         if conv is self.conversations.current:
-            self.query_one("#log", ChatLog).write(*render_entry(line, timestamps=self.timestamps))
+            self._write_line(self.query_one("#log", ChatLog), line)
         else:
             self.refresh_sidebar()
         return conv
@@ -199,15 +199,23 @@ class ChatScreen(Screen[None]):
             marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
             log.write(Text(marker, style="dim italic"))
         for line in conv.history:
-            log.write(*render_entry(line, timestamps=self.timestamps))
+            self._write_line(log, line)
         if conv.history:
             log.write(Text(SEPARATOR, style="dim"))
         for line in conv.lines:
-            log.write(*render_entry(line, timestamps=self.timestamps))
+            self._write_line(log, line)
         if place == "top":
             log.show_top()
         elif anchor is not None:
             log.restore_view(anchor)
+
+    def _write_line(self, log: ChatLog, line: Line) -> None:
+        """Writes a line to the log, after a "Day changed" line if it starts another day."""
+        changed = day_changed(log.last_time, line.time)
+        if changed is not None:
+            log.write(changed)
+        log.last_time = line.time
+        log.write(*render_entry(line, timestamps=self.timestamps))
 
     def show_paging(self, conv: Conversation, place: Place) -> None:
         """Redraws `conv`'s log after its paging state or earlier lines changed."""

@@ -87,6 +87,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._follow = True
         self._flush_pending = False
         self._shift = 0  # rows dropped above the view since the last sync
+        self.last_time: float | None = None  # of the newest line written, for day changes
         self.wraps = 0  # lines wrapped so far: tells a test what was drawn
         self.flushes = 0  # frames that drew new lines: tells a test they coalesce
 
@@ -110,6 +111,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._total = self._dropped = self._shift = 0
         self._rows.clear()
         self._follow = True
+        self.last_time = None
         self._schedule()
         return self
 
@@ -301,7 +303,7 @@ class ChatLog(ScrollView, can_focus=True):
         width = self._width
         row = int(self.scroll_y) + y
         if not self._texts or row < 0 or row >= self.row_count:
-            return Strip.blank(self.size.width, self.rich_style)
+            return Strip.blank(width, self.rich_style)
         index, within = self._line_at(row)
         strips = self._wrap(index)
         strip = strips[within] if within < len(strips) else Strip.blank(width, self.rich_style)
@@ -352,6 +354,15 @@ class ChatLog(ScrollView, can_focus=True):
             self._user_scroll = False
             if new_value <= 0 < old_value:
                 self.post_message(self.ReachedTop())
+
+    # -- links ---------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a link opens it (terminals with OSC 8 links also open them)."""
+        link = event.style.link
+        if link:
+            event.stop()
+            self.app.open_url(link)
 
     # -- the user scrolling up ----------------------------------------------
 
