@@ -24,7 +24,10 @@ RSS is the client's peak (VmHWM) and its size at the end (VmRSS) from
 is joined to #lobby by the server like everyone, and shown it with
 `/window goto #lobby`.
 
-The table gives each figure, the time per line, and EasyChat/irssi ratios.
+The table gives each figure, the time per line, and EasyChat/irssi ratios;
+also the CPU seconds of the server and of the tmux server over the same
+span, which tell a client that waits from one that works (tmux parses and
+draws whatever the client writes to its terminal).
 The issue's targets: at most 3x irssi's time for 20,000 lines, and a flat
 time per line from 1,000 to 100,000 lines. Linux only (/proc); loopback only.
 """
@@ -86,6 +89,8 @@ class Result:
     cpu: float
     hwm_mb: float
     rss_mb: float
+    server_cpu: float  # the server's CPU seconds over the same span
+    tmux_cpu: float  # the tmux server's: drawing what the client writes
 
 
 def cpu_seconds(pid: int) -> float:
@@ -105,8 +110,8 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 @contextmanager
-def server(python: str, env: dict[str, str]) -> Iterator[int]:
-    """A fresh `easychat serve` on a free port; yields the port."""
+def server(python: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """A fresh `easychat serve` on a free port; yields the port and its pid."""
     port = serverctl.free_port(HOST)
     cmd = [python, "-m", "easychat", "serve", "--host", HOST, "--port", str(port), *SERVER_FLAGS]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -120,7 +125,7 @@ def server(python: str, env: dict[str, str]) -> Iterator[int]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.05)
-        yield port
+        yield port, proc.pid
     finally:
         serverctl.stop(proc, 5.0)
 
@@ -222,7 +227,7 @@ def measure(client: str, lines: int, args: argparse.Namespace, env: dict[str, st
     """One flood of `lines` into #lobby, watched by `client` ("easychat" or "irssi")."""
     with (
         tempfile.TemporaryDirectory(prefix="client-bench-") as tmp,
-        server(args.python, env) as port,
+        server(args.python, env) as (port, server_pid),
     ):
         tmux = Tmux(Path(tmp) / "tmux.sock", args.size)
         flooder = Flooder(port)
@@ -245,14 +250,18 @@ def measure(client: str, lines: int, args: argparse.Namespace, env: dict[str, st
                 tmux.wait_for("#lobby", START_SECONDS)
             wait_idle(pid, START_SECONDS)
             marker = f"END-{uuid.uuid4().hex[:12]}"
+            tmux_pid = int(tmux.run("display-message", "-p", "#{pid}").strip())
             cpu_before = cpu_seconds(pid)
+            server_before, tmux_before = cpu_seconds(server_pid), cpu_seconds(tmux_pid)
             start = time.monotonic()
             flooder.flood(lines, marker)
             tmux.wait_for(marker, SECONDS_PER_1000 * max(1, lines // 1000) + START_SECONDS)
             seconds = time.monotonic() - start
             cpu = cpu_seconds(pid) - cpu_before
+            server_cpu = cpu_seconds(server_pid) - server_before
+            tmux_cpu = cpu_seconds(tmux_pid) - tmux_before
             hwm, rss = memory_mb(pid)
-            return Result(client, lines, seconds, cpu, hwm, rss)
+            return Result(client, lines, seconds, cpu, hwm, rss, server_cpu, tmux_cpu)
         finally:
             flooder.close()
             tmux.close()
@@ -262,7 +271,7 @@ def table(results: list[Result]) -> str:
     """The figures, per N: each client's, then EasyChat/irssi."""
     head = (
         f"{'N':>7}  {'client':8}  {'seconds':>8}  {'us/line':>8}  {'CPU s':>7}"
-        f"  {'VmHWM MB':>9}  {'VmRSS MB':>9}"
+        f"  {'VmHWM MB':>9}  {'VmRSS MB':>9}  {'server CPU':>10}  {'tmux CPU':>8}"
     )
     rows = [head, "-" * len(head)]
     for lines in sorted({r.lines for r in results}):
@@ -271,6 +280,7 @@ def table(results: list[Result]) -> str:
             rows.append(
                 f"{lines:>7,}  {r.client:8}  {r.seconds:8.2f}  {r.seconds / lines * 1e6:8.0f}"
                 f"  {r.cpu:7.2f}  {r.hwm_mb:9.1f}  {r.rss_mb:9.1f}"
+                f"  {r.server_cpu:10.2f}  {r.tmux_cpu:8.2f}"
             )
         if "easychat" in by and "irssi" in by:
             e, i = by["easychat"], by["irssi"]
