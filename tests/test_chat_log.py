@@ -281,3 +281,30 @@ async def test_clicking_a_link_opens_it(monkeypatch: pytest.MonkeyPatch) -> None
         await pilot.click("#log", offset=(offset.x + x, offset.y + y))
         await pilot.pause()
         assert opened == ["https://example.org/x"]
+
+
+async def test_page_up_to_the_top_and_page_down_back_to_the_bottom() -> None:
+    """PageUp/PageDown (from the message field) walk the whole log, wrapped lines included."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await chat(pilot)
+        for i in range(20):  # about ten pages
+            screen.add_line(line(f"short {i}"))
+            screen.add_line(line(f"long {i} {LONG}"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        pages = 0
+        while log.scroll_y > 0:
+            await pilot.press("pageup")
+            await pilot.pause()
+            pages += 1
+            assert pages < 200
+        assert any("<Doe> short 0" in row for row in visible(screen))
+        for _ in range(pages + 1):
+            await pilot.press("pagedown")
+            await pilot.pause()
+        assert visible(screen)[-1].endswith(WORDS[-1])
+        assert log.scroll_y == log.max_scroll_y
+        screen.add_line(line("newest"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        assert visible(screen)[-1].endswith("<Doe> newest")
