@@ -34,7 +34,8 @@ def test_quick_run_shows_every_flood_on_screen() -> None:
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
-    row = r"^\s+200\s+{}\s+\d+\.\d\d\s+\d+\s+\d+\.\d\d\s+\d+\.\d\s+\d+\.\d$"
+    # N, client, seconds, us/line, CPU s, VmHWM, VmRSS, server CPU, tmux CPU
+    row = r"^\s+200\s+{}\s+\d+\.\d\d\s+\d+\s+\d+\.\d\d(\s+\d+\.\d){{2}}(\s+\d+\.\d\d){{2}}$"
     assert re.search(row.format("easychat"), result.stdout, re.MULTILINE), report
     if with_irssi:
         assert re.search(row.format("irssi"), result.stdout, re.MULTILINE), report
