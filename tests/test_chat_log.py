@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 
 from easychat.client import conversations
 from easychat.client.conversations import ConversationKind
@@ -308,3 +310,29 @@ async def test_page_up_to_the_top_and_page_down_back_to_the_bottom() -> None:
         screen.add_line(line("newest"))
         await pilot.pause(FLUSH_DELAY * 3)
         assert visible(screen)[-1].endswith("<Doe> newest")
+
+
+async def test_selected_text_is_highlighted_and_copied() -> None:
+    """Dragging over the log selects its text (what Textual copies) and shows the selection."""
+    app = EasyChatApp(settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await chat(pilot)
+        screen.add_line(line("copy this please"))
+        await pilot.pause(FLUSH_DELAY * 3)
+        log = log_widget(screen)
+        rows = log.rows_text()
+        row = next(i for i, text in enumerate(rows) if text.endswith("<Doe> copy this please"))
+        start = rows[row].index("this")
+        chosen = Selection(Offset(start, row), Offset(start + len("this"), row))
+        extracted = log.get_selection(chosen)
+        assert extracted is not None
+        assert extracted[0] == "this"
+        screen.selections = {log: chosen}
+        await pilot.pause()
+        y = next(i for i, text in enumerate(visible(screen)) if "copy this" in text)
+        selected = app.screen.get_component_rich_style("screen--selection")
+        segments = list(log.render_line(y))
+        marked = "".join(
+            s.text for s in segments if s.style and s.style.bgcolor == selected.bgcolor
+        )
+        assert marked == "this"

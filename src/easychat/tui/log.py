@@ -5,9 +5,9 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -15,6 +15,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 # Lines the log holds; older ones fall off the top (the conversation model
@@ -63,8 +64,6 @@ class ChatLog(ScrollView, can_focus=True):
         """The user scrolled to the top of the log."""
 
     _user_scroll = False  # an upward scroll by the user is under way
-
-    ALLOW_SELECT: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -307,7 +306,31 @@ class ChatLog(ScrollView, can_focus=True):
         index, within = self._line_at(row)
         strips = self._wrap(index)
         strip = strips[within] if within < len(strips) else Strip.blank(width, self.rich_style)
+        selection = self.text_selection
+        span = selection.get_span(row) if selection is not None else None
+        if span is not None:
+            strip = self._highlight(strip, span)
         return strip.apply_offsets(0, row)
+
+    def _highlight(self, strip: Strip, span: tuple[int, int]) -> Strip:
+        """`strip` with the selected cells in the selection's style."""
+        start, end = span
+        end = self._width if end == -1 else end
+        selected = self.screen.get_component_rich_style("screen--selection")
+        middle = [
+            Segment(text, (style + selected) if style else selected, control)
+            for text, style, control in strip.crop(start, end)
+        ]
+        return Strip.join([strip.crop(0, start), Strip(middle), strip.crop(end, self._width)])
+
+    # -- selecting text --------------------------------------------------------
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: rows as shown, one a line (what Textual copies)."""
+        return selection.extract("\n".join(self.rows_text())), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     # -- where the view is -------------------------------------------------
 
