@@ -39,3 +39,8 @@ clean:
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## bench-client: the client under a flood into #lobby beside irssi, in tmux (a minute; HUGE=1 adds 100,000 lines)
+.PHONY: bench-client
+bench-client: $(STAMP)
+	$(BIN)/python benchmarks/client_bench.py $(if $(HUGE),--huge)

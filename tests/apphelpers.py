@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, RichLog, Static
+from textual.widgets import Button, Input, Static
 
 from easychat.client.conversations import Conversation
 from easychat.proto.message import Message, parse
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen
+from easychat.tui.log import ChatLog
 from easychat.tui.login import LoginScreen
 from tests.ircclient import IRCClient
 
@@ -83,9 +84,9 @@ def has_text(conv: Conversation, text: str) -> bool:
 
 
 def log_text(screen: ChatScreen) -> list[str]:
-    """The lines the message log shows, as plain text."""
-    log = screen.query_one("#log", RichLog)
-    return [strip.text for strip in log.lines]
+    """The rows of the message log at its width, as plain text (wrapped lines: several)."""
+    log = screen.query_one("#log", ChatLog)
+    return log.rows_text()
 
 
 async def log_in(pilot: Pilot[None], app: EasyChatApp) -> ChatScreen:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from easychat.client.conversations import Conversation, ConversationKind, Conversations
+from easychat.client.conversations import (
+    SCROLLBACK_LINES,
+    Conversation,
+    ConversationKind,
+    Conversations,
+)
 from easychat.client.events import Line, LineKind
 from easychat.proto.names import casefold_for
 
@@ -213,3 +218,23 @@ def test_conversation_is_compared_by_identity() -> None:
     a = Conversation("x", PRIVATE)
     b = Conversation("x", PRIVATE)
     assert a != b
+
+
+def test_lines_past_the_cap_leave_memory_and_mark_the_local_log_as_holding_them() -> None:
+    """Past SCROLLBACK_LINES the oldest line goes; the history shown above it goes too.
+
+    The history would otherwise sit above a gap; the local log pages them back.
+    """
+    convs = sample()
+    lobby = convs.get("#lobby")
+    assert lobby is not None
+    lobby.history = [line("#lobby", "from the log")]
+    for i in range(SCROLLBACK_LINES):
+        convs.add(line("#lobby", f"n{i}"))
+    assert not lobby.earlier_in_log
+    assert [x.text for x in lobby.history] == ["from the log"]
+    convs.add(line("#lobby", "one more"))
+    assert lobby.earlier_in_log
+    assert lobby.history == []
+    assert len(lobby.lines) == SCROLLBACK_LINES
+    assert lobby.lines[0].text == "n1"

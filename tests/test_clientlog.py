@@ -45,6 +45,16 @@ def test_recent_returns_the_last_limit_rows(log: ClientLog) -> None:
     assert log.recent("#lobby", limit=0) == []
 
 
+def test_before_pages_back_from_a_time_including_it(log: ClientLog) -> None:
+    """The page before a line: up to `limit` lines at or before its time, oldest first."""
+    for i in range(10):
+        log.append("#lobby", float(i // 2), "message", "john", f"line {i}")
+    assert [e.text for e in log.before("#lobby", 2.0, limit=3)] == ["line 3", "line 4", "line 5"]
+    assert [e.text for e in log.before("#LOBBY", 0.0)] == ["line 0", "line 1"]
+    assert log.before("#lobby", -1.0) == []
+    assert log.before("#lobby", 9.0, limit=0) == []
+
+
 def test_recent_default_limit_is_fifty(log: ClientLog) -> None:
     for i in range(60):
         log.append("#lobby", float(i), "message", "john", str(i))

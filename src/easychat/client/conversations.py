@@ -61,6 +61,9 @@ class Conversation:
     # Whether this run has lines of it from the server (live or fetched), so
     # a rejoin can ask for what came after the newest of them.
     synced: bool = False
+    # Lines fell out of memory (past SCROLLBACK_LINES): the ones before the
+    # oldest held are paged back from the local log before the server.
+    earlier_in_log: bool = False
 
     def _all(self) -> Iterator[Line]:
         return itertools.chain(self.history, self.lines)
@@ -176,6 +179,12 @@ class Conversations:
             conv = self.get(line.conversation) or self.open(
                 line.conversation, ConversationKind.PRIVATE
             )
+        if len(conv.lines) == conv.lines.maxlen:
+            # The oldest line leaves memory: what is above it now comes
+            # from the local log, with no gap before the history shown.
+            conv.earlier_in_log = True
+            conv.history = []
+            conv.paging = Paging.IDLE
         conv.lines.append(line)
         conv.synced = conv.synced or line.msgid is not None
         if conv is not self.current and not line.own:

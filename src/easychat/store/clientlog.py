@@ -176,6 +176,32 @@ class ClientLog:
             for time, kind, sender, text, own, msgid in reversed(rows)
         ]
 
+    def before(self, conversation: str, when: float, limit: int = 50) -> list[LogEntry]:
+        """The last lines of a conversation at or before `when`, oldest first.
+
+        Lines of the same time as `when` are included, so none is skipped
+        when several share a time; the caller drops those it has.
+
+        Args:
+            conversation: The room or nick, in any case.
+            when: The time of the oldest line the caller has.
+            limit: How many lines at most.
+
+        Returns:
+            Up to `limit` entries, the most recent last.
+        """
+        if limit <= 0:
+            return []
+        rows = self._db.execute(
+            "SELECT time, kind, sender, text, own, msgid FROM lines"
+            " WHERE conv = ? AND time <= ? ORDER BY time DESC, id DESC LIMIT ?",
+            (casefold(conversation), when, limit),
+        ).fetchall()
+        return [
+            LogEntry(time, kind, sender, text, bool(own), msgid)
+            for time, kind, sender, text, own, msgid in reversed(rows)
+        ]
+
     def conversations(self) -> list[str]:
         """The logged conversations, in their display spelling, sorted case-insensitively."""
         rows = self._db.execute("SELECT name FROM conversations ORDER BY conv").fetchall()

@@ -378,7 +378,7 @@ class EasyChatApp(App[None]):
 
     def on_chat_screen_earlier_wanted(self, message: ChatScreen.EarlierWanted) -> None:
         if self.chat is not None:
-            load_earlier(self.chat, self.session, self.connection, message.conversation)
+            load_earlier(self.chat, self.session, self.connection, message.conversation, self.store)
 
     # -- leaving -------------------------------------------------------------------
 

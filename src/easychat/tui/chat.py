@@ -20,8 +20,9 @@ from easychat.client.conversations import Conversation, ConversationKind, Conver
 from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
-from easychat.tui.render import render_line
-from easychat.tui.widgets import ChatInput, ChatLog, ConversationList, MemberList
+from easychat.tui.log import ChatLog
+from easychat.tui.render import day_changed, render_entry
+from easychat.tui.widgets import ChatInput, ConversationList, MemberList
 
 # What the top of the log says while paging back through the server's history.
 LOADING_EARLIER = "──── loading earlier messages… ────"
@@ -84,7 +85,7 @@ class ChatScreen(Screen[None]):
                 warning = Static(self.warning, id="security-warning", markup=False)
                 warning.set_class(bool(self.warning), "visible")
                 yield warning
-                yield ChatLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
+                yield ChatLog(id="log")
             yield MemberList(id="members")
         with Horizontal(id="input-bar"):
             yield Button("Leave", id="leave", variant="error")
@@ -108,7 +109,7 @@ class ChatScreen(Screen[None]):
         if not self.ready:
             return conv
         if conv is self.conversations.current:
-            self.query_one("#log", ChatLog).write(render_line(line, timestamps=self.timestamps))
+            self._write_line(self.query_one("#log", ChatLog), line)
         else:
             self.refresh_sidebar()
         return conv
@@ -199,22 +200,29 @@ class ChatScreen(Screen[None]):
             return
         conv = self.conversations.current
         log = self.query_one("#log", ChatLog)
-        rows_before, y_before = len(log.lines), log.scroll_y
+        anchor = log.view_anchor() if place == "keep" else None
         log.clear()
-        end = place == "end"
         if conv.paging is not Paging.IDLE:
             marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
-            log.write(Text(marker, style="dim italic"), scroll_end=end)
+            log.write(Text(marker, style="dim italic"))
         for line in conv.history:
-            log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)
+            self._write_line(log, line)
         if conv.history:
-            log.write(Text(SEPARATOR, style="dim"), scroll_end=end)
+            log.write(Text(SEPARATOR, style="dim"))
         for line in conv.lines:
-            log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)
+            self._write_line(log, line)
         if place == "top":
-            log.scroll_home(animate=False)
-        elif place == "keep":
-            log.scroll_to(y=max(0.0, y_before + len(log.lines) - rows_before), animate=False)
+            log.show_top()
+        elif anchor is not None:
+            log.restore_view(anchor)
+
+    def _write_line(self, log: ChatLog, line: Line) -> None:
+        """Writes a line to the log, after a "Day changed" line if it starts another day."""
+        changed = day_changed(log.last_time, line.time)
+        if changed is not None:
+            log.write(changed)
+        log.last_time = line.time
+        log.write(*render_entry(line, timestamps=self.timestamps))
 
     def show_paging(self, conv: Conversation, place: Place) -> None:
         """Redraws `conv`'s log after its paging state or earlier lines changed."""

@@ -8,7 +8,7 @@ from easychat.client.conversations import Conversation, ConversationKind, Paging
 from easychat.client.events import HistoryBatch, HistoryFailed, Line, LineKind
 from easychat.client.session import Session
 from easychat.net.client import ClientConnection
-from easychat.store.clientlog import ClientLog
+from easychat.store.clientlog import ClientLog, LogEntry
 from easychat.tui.chat import ChatScreen
 
 # Lines of the local log shown above a conversation when it opens.
@@ -28,6 +28,10 @@ def local_history(store: ClientLog | None, name: str) -> list[Line]:
     """The last lines of `name` in the local log, to show when it opens."""
     if store is None:
         return []
+    return _from_log(name, store.recent(name, HISTORY_LINES))
+
+
+def _from_log(name: str, entries: list[LogEntry]) -> list[Line]:
     return [
         Line(
             name,
@@ -38,7 +42,7 @@ def local_history(store: ClientLog | None, name: str) -> list[Line]:
             entry.own,
             msgid=entry.msgid,
         )
-        for entry in store.recent(name, HISTORY_LINES)
+        for entry in entries
     ]
 
 
@@ -75,18 +79,40 @@ def load_history(
 
 
 def load_earlier(
-    chat: ChatScreen, session: Session | None, connection: ClientConnection | None, name: str
+    chat: ChatScreen,
+    session: Session | None,
+    connection: ClientConnection | None,
+    name: str,
+    store: ClientLog | None = None,
 ) -> None:
-    """Asks for the page before the oldest line of `name`, showing a loading line."""
-    if session is None or connection is None:
-        return
+    """Loads the page before the oldest line of `name`.
+
+    Lines that fell out of memory come back from the local log first (no
+    server needed); past those, the server is asked, with a loading line.
+    """
     conv = chat.conversations.get(name)
-    if conv is None or conv.paging is not Paging.IDLE or not session.supports_history:
+    if conv is None or conv.paging is not Paging.IDLE:
         return
-    oldest = conv.oldest_msgid()
+    if conv.earlier_in_log and store is not None:
+        oldest = next(iter(conv.history or conv.lines), None)
+        if oldest is not None:
+            # Lines of the oldest one's time come first (a burst shares a
+            # millisecond): ask for as many more as are held already.
+            held = sum(1 for line in [*conv.history, *conv.lines] if line.time == oldest.time)
+            limit = HISTORY_PAGE + held
+            entries = store.before(conv.name, oldest.time, limit)
+            added = conv.merge(_from_log(name, entries))
+            conv.earlier_in_log = bool(added) and len(entries) == limit
+            if added:
+                chat.show_paging(conv, "keep")
+                return
+        conv.earlier_in_log = False
+    if session is None or connection is None or not session.supports_history:
+        return
+    oldest_id = conv.oldest_msgid()
     request = (
-        session.history_before(conv.name, oldest, HISTORY_PAGE)
-        if oldest is not None
+        session.history_before(conv.name, oldest_id, HISTORY_PAGE)
+        if oldest_id is not None
         else session.history_latest(conv.name, HISTORY_PAGE)
     )
     if not request:

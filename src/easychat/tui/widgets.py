@@ -1,4 +1,4 @@
-"""Provides the chat screen's widgets: the message input, the message log, the side lists."""
+"""Provides the chat screen's widgets: the message input and the side lists."""
 
 from __future__ import annotations
 
@@ -9,70 +9,16 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, OptionList, RichLog
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from easychat.client.commands import COMMAND_HELP
 from easychat.client.conversations import Conversation, ConversationKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
+from easychat.tui.log import ChatLog
 
-
-class ChatLog(RichLog):
-    """The message log; scrolling up to its top asks for earlier lines.
-
-    It posts `ReachedTop` when the user scrolls (wheel, Up, PageUp, Home)
-    until the top is reached, or tries to scroll up while already there,
-    including when the log is too short to scroll at all. Scrolling by the
-    program (redraws, new lines) never posts it.
-    """
-
-    class ReachedTop(Message):
-        """The user scrolled to the top of the log."""
-
-    _user_scroll = False  # an upward scroll by the user is under way
-
-    def _upward(self) -> bool:
-        """Before an upward scroll: at the top already, posts ReachedTop (True)."""
-        if self.scroll_y <= 0:
-            self.post_message(self.ReachedTop())
-            return True
-        self._user_scroll = True
-        return False
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        # User scrolls here jump (no animation), so the flag is spent on the
-        # one change they cause.
-        if self._user_scroll:
-            self._user_scroll = False
-            if new_value <= 0 < old_value:
-                self.post_message(self.ReachedTop())
-
-    def clear(self) -> ChatLog:
-        self._user_scroll = False  # a redraw jumps to the top without the user
-        super().clear()
-        return self
-
-    def action_scroll_up(self) -> None:
-        if not self._upward():
-            self.scroll_up(animate=False)
-
-    def action_page_up(self) -> None:
-        if not self._upward():
-            self.scroll_page_up(animate=False)
-
-    def action_scroll_home(self) -> None:
-        if not self._upward():
-            self.scroll_home(animate=False)
-
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        if event.ctrl or event.shift:  # sideways
-            super()._on_mouse_scroll_up(event)
-        elif self._upward():
-            event.stop()
-        else:
-            super()._on_mouse_scroll_up(event)
+__all__ = ["ChatInput", "ChatLog", "ConversationList", "MemberList"]  # ChatLog lives in log.py
 
 
 # Inputs remembered for Up/Down recall.
