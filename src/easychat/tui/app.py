@@ -49,6 +49,7 @@ from easychat.tui.history import (
     to_local_log,
 )
 from easychat.tui.intents import palette_commands, run_typed
+from easychat.tui.keys import read_esc_digit_as_alt
 from easychat.tui.login import LoginScreen
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
@@ -110,6 +111,7 @@ class EasyChatApp(App[None]):
 
     def __init__(self, settings: ClientSettings | None = None) -> None:
         super().__init__()
+        read_esc_digit_as_alt()  # Alt+1…9 in tmux and over SSH
         self.settings = settings or ClientSettings()
         self.login = LoginScreen(self.settings.nick, self.settings.server)
         self.chat: ChatScreen | None = None

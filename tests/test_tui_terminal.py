@@ -1,0 +1,65 @@
+"""TUI tests in a real terminal (a private tmux server): keys, bursts, sizes, the mouse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from tests.ircclient import RunningServer
+from tests.tmuxhelpers import Tmux, require_tmux, tmux_join
+
+# What the message field shows while it is empty.
+PLACEHOLDER = "Message (/help for commands)"
+
+Terminal = Callable[..., AbstractContextManager[Tmux]]
+
+
+@pytest.fixture
+def terminal(server: RunningServer, tmp_path: Path) -> Terminal:
+    """Opens `easychat join` against `server` in a private tmux server."""
+    require_tmux()
+
+    def open_terminal(
+        *args: str, width: int = 80, height: int = 24
+    ) -> AbstractContextManager[Tmux]:
+        return tmux_join(tmp_path, server.port, *args, width=width, height=height)
+
+    return open_terminal
+
+
+def in_lobby(term: Tmux) -> str:
+    """Waits for the chat screen in #lobby with the empty message field; returns the screen."""
+    term.wait_for_text("You joined #lobby")
+    return term.wait_for_text(PLACEHOLDER)
+
+
+def topic_row(screen: str) -> str:
+    """The top row of the screen: the topic bar between the side lists' borders."""
+    return screen.splitlines()[0]
+
+
+def input_row(screen: str) -> str:
+    """The row of the screen that holds the message field (with Leave and Send)."""
+    rows = [row for row in screen.splitlines() if "Leave" in row and "Send" in row]
+    assert len(rows) == 1, screen
+    return rows[0]
+
+
+def test_alt_digit_switches_conversation(terminal: Terminal, server: RunningServer) -> None:
+    """Alt+2 sent as ESC 2 (tmux, xterm's metaSendsEscape, SSH) opens conversation 2.
+
+    Textual maps ESC+digit to the characters macOS's Option key types
+    (`™` for 2); the field must stay empty and the server window open.
+    """
+    server_window = f"127.0.0.1:{server.port}"
+    with terminal() as term:
+        in_lobby(term)
+        term.send_keys("M-2")
+        screen = term.wait_for(lambda s: server_window in topic_row(s), "the server window")
+        assert PLACEHOLDER in input_row(screen), "Alt+2 typed into the field"
+        term.send_keys("M-1")
+        screen = term.wait_for(lambda s: "#lobby" in topic_row(s), "#lobby again")
+        assert PLACEHOLDER in input_row(screen), "Alt+1 typed into the field"
