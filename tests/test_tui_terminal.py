@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from tests.ircclient import RunningServer
+from tests.ircclient import IRCClient, RunningServer
 from tests.tmuxhelpers import Tmux, require_tmux, tmux_join
 
 # What the message field shows while it is empty.
@@ -28,6 +28,15 @@ def terminal(server: RunningServer, tmp_path: Path) -> Terminal:
         return tmux_join(tmp_path, server.port, *args, width=width, height=height)
 
     return open_terminal
+
+
+@pytest.fixture
+def peer(server: RunningServer) -> Iterator[IRCClient]:
+    """Doe, in #lobby, to see what the client sends."""
+    client = server.client()
+    client.register("Doe")
+    yield client
+    client.close()
 
 
 def in_lobby(term: Tmux) -> str:
@@ -63,3 +72,44 @@ def test_alt_digit_switches_conversation(terminal: Terminal, server: RunningServ
         term.send_keys("M-1")
         screen = term.wait_for(lambda s: "#lobby" in topic_row(s), "#lobby again")
         assert PLACEHOLDER in input_row(screen), "Alt+1 typed into the field"
+
+
+def field_text(screen: str) -> str:
+    """What the message field shows (its placeholder when empty)."""
+    row = input_row(screen)
+    return row.split("▊", 1)[1].rsplit("▎", 1)[0].strip()
+
+
+def test_typed_burst_sends_each_line(
+    terminal: Terminal, server: RunningServer, peer: IRCClient
+) -> None:
+    """Keys that arrive in one read (tmux send-keys, a slow SSH link) keep their Enters."""
+    with terminal() as term:
+        in_lobby(term)
+        term.send_keys("burst one", "Enter", "burst two", "Enter")
+        first = peer.expect("PRIVMSG", lambda m: m.params[0] == "#lobby")
+        second = peer.expect("PRIVMSG", lambda m: m.params[0] == "#lobby")
+        assert [first.params[-1], second.params[-1]] == ["burst one", "burst two"]
+        term.wait_for(lambda s: field_text(s) == PLACEHOLDER, "the emptied field")
+
+
+def test_editing_keys_apply_in_order(terminal: Terminal) -> None:
+    """Ctrl+A and Ctrl+U in a burst act where they were typed, not after the rest."""
+    with terminal() as term:
+        in_lobby(term)
+        term.send_keys("xy", "C-a", "z")
+        term.wait_for(lambda s: field_text(s) == "zxy", "zxy in the field")
+        term.send_keys("C-e", "C-u", "abc")
+        term.wait_for(lambda s: field_text(s) == "abc", "abc in the field")
+
+
+def test_bracketed_paste_of_many_lines_asks(terminal: Terminal, peer: IRCClient) -> None:
+    """A real paste of 12 lines asks before sending; Enter on Send sends them all."""
+    lines = [f"pasted {i}" for i in range(12)]
+    with terminal() as term:
+        in_lobby(term)
+        term.paste("\n".join(lines))
+        term.wait_for_text("Send 12 lines to #lobby?")
+        term.send_keys("Enter")
+        got = [peer.expect("PRIVMSG").params[-1] for _ in lines]
+        assert got == lines

@@ -20,8 +20,15 @@ from easychat.client.conversations import Conversation, ConversationKind, Conver
 from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
+from easychat.tui.dialogs import PasteDialog, line_count
 from easychat.tui.render import render_line
-from easychat.tui.widgets import ChatInput, ChatLog, ConversationList, MemberList
+from easychat.tui.widgets import (
+    PASTE_CONFIRM_LINES,
+    ChatInput,
+    ChatLog,
+    ConversationList,
+    MemberList,
+)
 
 # What the top of the log says while paging back through the server's history.
 LOADING_EARLIER = "──── loading earlier messages… ────"
@@ -255,7 +262,7 @@ class ChatScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.send_input()
+        self.send_input(event.value)  # the field has emptied itself already
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -266,17 +273,35 @@ class ChatScreen(Screen[None]):
 
     def on_chat_input_multiline_pasted(self, event: ChatInput.MultilinePasted) -> None:
         event.stop()
-        self.send_input(event.text)
+        if line_count(event.text) <= PASTE_CONFIRM_LINES:
+            self.send_input(event.text)
+            return
+        target = self.conversations.current.name
+
+        def answered(text: str | None) -> None:
+            field = self.query_one("#message", ChatInput)
+            if text is not None:
+                self.send_input(text)
+            elif not field.value:  # cancelled: the field as it was
+                field.value = event.previous
+                field.cursor_position = len(event.previous)
+            field.focus()
+
+        self.app.push_screen(PasteDialog(event.text, target), answered)
 
     def send_input(self, text: str | None = None) -> None:
-        """Hands the typed text (or `text`) to the app and clears the field."""
+        """Hands `text` (which the field has let go), or the field's text, to the app.
+
+        Without `text` (the Send button) the field is emptied here.
+        """
         field = self.query_one("#message", ChatInput)
         if text is None:
             text = field.value
+            if text.strip():
+                field.value = ""
         if not text.strip():
             return
         field.remember(text)
-        field.value = ""
         self.post_message(self.Typed(text, self.conversations.current.name))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
