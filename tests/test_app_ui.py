@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual import events
 from textual.widgets import Static, TextArea
 
+from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
+from easychat.settings import resolve
 from easychat.tui.chat import ChatScreen
 from easychat.tui.dialogs import PasteDialog
 from easychat.tui.widgets import PASTE_CONFIRM_LINES
@@ -71,3 +74,22 @@ async def test_long_paste_asks_before_sending(
         received = await doe.raw_privmsgs("#lobby", len(lines))
         assert [msg.params[1] for _, msg in received] == edited
         assert field(app, "#message").value == ""
+
+
+def join_settings(argv: list[str], environ: dict[str, str]) -> dict[str, Any]:
+    return resolve(build_parser().parse_args(["join", *argv]), JOIN_OPTIONS, environ)
+
+
+def test_no_mouse_setting(tmp_path: Path) -> None:
+    """--no-mouse, EASYCHAT_NO_MOUSE and `no-mouse` in the TOML file; the mouse is on by default."""
+    assert join_settings([], {})["no_mouse"] is False
+    assert join_settings(["--no-mouse"], {})["no_mouse"] is True
+    assert join_settings([], {"EASYCHAT_NO_MOUSE": "1"})["no_mouse"] is True
+    toml = tmp_path / "client.toml"
+    toml.write_text("no-mouse = true\n")
+    assert join_settings(["--config", str(toml)], {})["no_mouse"] is True
+    assert join_settings(["--config", str(toml)], {"EASYCHAT_NO_MOUSE": "0"})["no_mouse"] is False
+    args = build_parser().parse_args(["join", "--no-mouse"])
+    assert client_settings(resolve(args, JOIN_OPTIONS, {}), args).mouse is False
+    args = build_parser().parse_args(["join"])
+    assert client_settings(resolve(args, JOIN_OPTIONS, {}), args).mouse is True

@@ -113,3 +113,13 @@ def test_bracketed_paste_of_many_lines_asks(terminal: Terminal, peer: IRCClient)
         term.send_keys("Enter")
         got = [peer.expect("PRIVMSG").params[-1] for _ in lines]
         assert got == lines
+
+
+@pytest.mark.parametrize(("args", "mouse"), [((), "1"), (("--no-mouse",), "0")])
+def test_no_mouse_leaves_the_mouse_to_the_terminal(
+    terminal: Terminal, args: tuple[str, ...], mouse: str
+) -> None:
+    """With --no-mouse the client never turns on mouse reporting, so the terminal selects."""
+    with terminal(*args) as term:
+        in_lobby(term)
+        assert term.display("#{mouse_any_flag}") == mouse

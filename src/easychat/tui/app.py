@@ -73,6 +73,8 @@ class ClientSettings:
     tls: bool = False
     tls_fingerprint: str | None = None
     tls_insecure: bool = False
+    # False leaves the mouse to the terminal (its own selection and copying).
+    mouse: bool = True
 
     def client_tls(self) -> ClientTLS | None:
         """How to check the server's certificate, or None for plain TCP."""
