@@ -8,13 +8,19 @@ from typing import Any
 
 import pytest
 from textual import events
-from textual.widgets import Static, TextArea
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Static, TextArea
 
 from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
+from easychat.client.conversations import Conversation, Paging
 from easychat.settings import resolve
-from easychat.tui.chat import ChatScreen
-from easychat.tui.dialogs import PasteDialog
-from easychat.tui.widgets import PASTE_CONFIRM_LINES
+from easychat.store.history import SQLiteHistory
+from easychat.tui.chat import ChatScreen, Place
+from easychat.tui.dialogs import LeaveDialog, PasteDialog
+from easychat.tui.login import LoginScreen
+from easychat.tui.widgets import PASTE_CONFIRM_LINES, ChatLog
 from tests.apphelpers import SIZE, Peer, field, log_in, make_app, wait_for
 from tests.ircclient import RunningServer
 
@@ -32,6 +38,26 @@ def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
     yield open_peer
     for peer in opened:
         peer.close()
+
+
+@pytest.fixture
+def history_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A server keeping history in tmp_path (so it offers draft/chathistory)."""
+    store = SQLiteHistory(tmp_path / "history.sqlite3")
+    server = RunningServer(history=store)
+    yield server
+    server.stop()
+    store.close()
+
+
+async def dialog(pilot: Pilot[None], kind: type[Screen[Any]]) -> None:
+    """Waits until a dialog of `kind` is on top and laid out (its buttons can be clicked)."""
+
+    def shown() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, kind) and all(b.region.area > 0 for b in screen.query(Button))
+
+    await wait_for(pilot, shown, what=kind.__name__)
 
 
 async def test_long_paste_asks_before_sending(
@@ -53,7 +79,7 @@ async def test_long_paste_asks_before_sending(
         message.value = "kept"
         message.cursor_position = 4
         message.post_message(events.Paste("\n".join(lines)))
-        await wait_for(pilot, lambda: isinstance(app.screen, PasteDialog), what="the dialog")
+        await dialog(pilot, PasteDialog)
         assert str(app.screen.query_one("#paste-question", Static).render()) == (
             "Send 12 lines to #lobby?"
         )
@@ -64,7 +90,7 @@ async def test_long_paste_asks_before_sending(
         message = field(app, "#message")
         message.value = ""
         message.post_message(events.Paste("\n".join(lines)))
-        await wait_for(pilot, lambda: isinstance(app.screen, PasteDialog), what="the dialog")
+        await dialog(pilot, PasteDialog)
         question = app.screen.query_one("#paste-question", Static)
         edited = [*lines[:-1], "line 11, edited"]
         app.screen.query_one("#paste-text", TextArea).text = "\n".join(edited)
@@ -93,3 +119,92 @@ def test_no_mouse_setting(tmp_path: Path) -> None:
     assert client_settings(resolve(args, JOIN_OPTIONS, {}), args).mouse is False
     args = build_parser().parse_args(["join"])
     assert client_settings(resolve(args, JOIN_OPTIONS, {}), args).mouse is True
+
+
+async def test_home_in_an_empty_field_goes_to_the_top_of_the_log(
+    history_server: RunningServer, tmp_path: Path
+) -> None:
+    """Home in the empty field, or Ctrl+Home anywhere, scrolls the log to its top.
+
+    Reaching the top asks for the page before, as PageUp does; Home in a
+    field with text moves the cursor to its start.
+    """
+    app = make_app(history_server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        loading: list[str] = []  # conversations that started loading earlier lines
+        show_paging = screen.show_paging
+
+        def record(conv: Conversation, place: Place) -> None:
+            if conv.paging is Paging.LOADING:
+                loading.append(conv.name)
+            show_paging(conv, place)
+
+        screen.show_paging = record  # type: ignore[method-assign]
+        for i in range(80):
+            screen.show_info(f"filler {i}")
+        log = screen.query_one("#log", ChatLog)
+        await wait_for(pilot, lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y)
+        message = field(app, "#message")
+        message.value = "some text"
+        await pilot.press("home")
+        assert message.cursor_position == 0
+        assert log.scroll_y == log.max_scroll_y  # the field's Home, not the log's
+        message.value = ""
+        await pilot.press("home")
+        await wait_for(pilot, lambda: log.scroll_y == 0, what="the top (Home)")
+        await wait_for(pilot, lambda: loading == ["#lobby"], what="a request for earlier lines")
+        log.scroll_end(animate=False)
+        await wait_for(pilot, lambda: log.scroll_y == log.max_scroll_y, what="the end")
+        message.value = "some text"
+        await pilot.press("ctrl+home")
+        await wait_for(pilot, lambda: log.scroll_y == 0, what="the top (Ctrl+Home)")
+        assert message.value == "some text"
+
+
+def look(widget: Widget) -> tuple[object, ...]:
+    """What tells a focused widget apart beyond a tint: its border and text style."""
+    styles = widget.styles
+    return (
+        styles.border_top,
+        styles.border_bottom,
+        styles.border_left,
+        styles.border_right,
+        styles.text_style,
+    )
+
+
+async def test_focus_is_always_visible(server: RunningServer, tmp_path: Path) -> None:
+    """Every widget Tab reaches looks different (border or text style) while it has the focus."""
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        chain = list(screen.focus_chain)
+        assert {w.id for w in chain} >= {"conversations", "members", "leave", "message", "send"}
+        for widget in chain:
+            screen.set_focus(None)
+            await pilot.pause()
+            unfocused = look(widget)
+            widget.focus()
+            await pilot.pause()
+            assert look(widget) != unfocused, f"focus on #{widget.id} does not show"
+
+
+async def test_leave_from_the_keyboard_asks_first(server: RunningServer, tmp_path: Path) -> None:
+    """Shift+Tab to Leave and Enter asks before disconnecting; No stays, Yes leaves."""
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, app)
+        await pilot.press("shift+tab")
+        assert app.focused is not None
+        assert app.focused.id == "leave"
+        await pilot.press("enter")
+        await dialog(pilot, LeaveDialog)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat again")
+        assert app.connection is not None
+        await pilot.press("enter")
+        await dialog(pilot, LeaveDialog)
+        await pilot.click("#leave-yes")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        assert app.connection is None

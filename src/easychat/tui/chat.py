@@ -20,13 +20,14 @@ from easychat.client.conversations import Conversation, ConversationKind, Conver
 from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
-from easychat.tui.dialogs import PasteDialog, line_count
+from easychat.tui.dialogs import LeaveDialog, PasteDialog, line_count
 from easychat.tui.render import render_line
 from easychat.tui.widgets import (
     PASTE_CONFIRM_LINES,
     ChatInput,
     ChatLog,
     ConversationList,
+    LeaveButton,
     MemberList,
 )
 
@@ -55,6 +56,9 @@ class ChatScreen(Screen[None]):
         # The message field has the focus: PageUp/PageDown scroll the log.
         Binding("pageup", "log_page(-1)", "Scroll up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", show=False),
+        # Home reaches here from an empty message field (with text it is the
+        # start of the line there); Ctrl+Home works either way.
+        Binding("home,ctrl+home", "log_top", "Top of the log", show=False),
     ]
 
     @dataclass
@@ -99,7 +103,7 @@ class ChatScreen(Screen[None]):
                 yield ChatLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True)
             yield MemberList(id="members")
         with Horizontal(id="input-bar"):
-            yield Button("Leave", id="leave", variant="error")
+            yield LeaveButton("Leave", id="leave", variant="error")
             yield ChatInput(placeholder="Message (/help for commands)", id="message")
             yield Button("Send", id="send", variant="primary")
         yield Footer()
@@ -269,7 +273,7 @@ class ChatScreen(Screen[None]):
         if event.button.id == "send":
             self.send_input()
         elif event.button.id == "leave":
-            self.post_message(self.LeaveRequested())
+            self.leave_pressed(isinstance(event.button, LeaveButton) and event.button.by_key)
 
     def on_chat_input_multiline_pasted(self, event: ChatInput.MultilinePasted) -> None:
         event.stop()
@@ -324,6 +328,22 @@ class ChatScreen(Screen[None]):
             log.action_page_up()
         elif log.allow_vertical_scroll:
             log.action_page_down()
+
+    def leave_pressed(self, by_key: bool) -> None:
+        """Leave was pressed: from the keyboard it asks first, a click leaves at once."""
+        if not by_key:
+            self.post_message(self.LeaveRequested())
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.post_message(self.LeaveRequested())
+
+        self.app.push_screen(LeaveDialog(self.conversations.server.name), answered)
+
+    def action_log_top(self) -> None:
+        """Home (empty field) / Ctrl+Home: the log's top, which loads the page before."""
+        self.query_one("#log", ChatLog).action_scroll_home()
 
     def action_step(self, delta: int) -> None:
         """Switches to the next (1) or previous (-1) conversation."""

@@ -63,3 +63,35 @@ class PasteDialog(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Sends nothing."""
         self.dismiss(None)
+
+
+class LeaveDialog(ModalScreen[bool]):
+    """ "Leave 127.0.0.1:6667?": Leave and Stay; dismissed with True to disconnect."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stay", "Stay")]
+
+    def __init__(self, server: str) -> None:
+        super().__init__()
+        self.server = server
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="leave-box", classes="dialog"):
+            yield Static(
+                f"Disconnect from {self.server} and go back to the login screen?",
+                id="leave-question",
+                markup=False,
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Leave", id="leave-yes", variant="error")
+                yield Button("Stay", id="leave-no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#leave-no", Button).focus()  # Enter again does no harm
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "leave-yes")
+
+    def action_stay(self) -> None:
+        """Keeps the connection."""
+        self.dismiss(False)

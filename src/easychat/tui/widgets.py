@@ -7,9 +7,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, OptionList, RichLog
+from textual.widgets import Button, Input, OptionList, RichLog
 from textual.widgets.option_list import Option
 
 from easychat.client.conversations import Conversation, ConversationKind
@@ -113,6 +114,8 @@ class ChatInput(Input):
         Binding("up", "history(-1)", "Previous input", show=False),
         Binding("down", "history(1)", "Next input", show=False),
         Binding("tab", "complete", "Complete nick", show=False),
+        # Home in an empty field is the log's Home (the screen's binding).
+        Binding("home", "home_or_log", "Go to start", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -151,6 +154,12 @@ class ChatInput(Input):
         self.post_message(
             self.MultilinePasted(previous[:start] + event.text + previous[end:], previous)
         )
+
+    def action_home_or_log(self) -> None:
+        """Home: the start of the text; in an empty field, passes Home on to the screen."""
+        if not self.value:
+            raise SkipAction  # the next binding of Home runs: the log's top
+        self.action_home()
 
     def remember(self, text: str) -> None:
         """Adds a sent line to the history."""
@@ -194,6 +203,23 @@ class ChatInput(Input):
         self.value = self.value[:start] + completion + self.value[cursor:]
         self.cursor_position = start + len(completion)
         self._completing = (self.value, start, matches, index)
+
+
+class LeaveButton(Button):
+    """Leave; `by_key` says whether the last press came from the keyboard, not a click.
+
+    A key press may be a slip (Enter after Shift+Tab went one too far), so
+    the chat screen asks first; a click is deliberate.
+    """
+
+    by_key = False
+
+    def action_press(self) -> None:
+        self.by_key = True
+        super().action_press()
+
+    async def _on_click(self, event: events.Click) -> None:
+        self.by_key = False  # Button's own handler, next in the MRO, presses
 
 
 class ConversationList(OptionList):
