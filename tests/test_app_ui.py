@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
@@ -17,11 +18,12 @@ from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
 from easychat.client.conversations import Conversation, Paging
 from easychat.settings import resolve
 from easychat.store.history import SQLiteHistory
+from easychat.tui.app import EasyChatApp
 from easychat.tui.chat import ChatScreen, Place
 from easychat.tui.dialogs import LeaveDialog, PasteDialog
 from easychat.tui.login import LoginScreen
 from easychat.tui.widgets import PASTE_CONFIRM_LINES, ChatLog
-from tests.apphelpers import SIZE, Peer, field, log_in, make_app, wait_for
+from tests.apphelpers import SIZE, Peer, field, log_in, make_app, send_text, wait_for
 from tests.ircclient import RunningServer
 
 
@@ -208,3 +210,108 @@ async def test_leave_from_the_keyboard_asks_first(server: RunningServer, tmp_pat
         await pilot.click("#leave-yes")
         await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
         assert app.connection is None
+
+
+async def small_log_in(pilot: Pilot[None], app: EasyChatApp) -> ChatScreen:
+    """log_in once the login form has taken its compact shape (after the first refresh)."""
+    await pilot.pause()
+    return await log_in(pilot, app)
+
+
+def shown(screen: ChatScreen, selector: str) -> bool:
+    """Whether a widget of the screen takes room on it."""
+    widget = screen.query_one(selector)
+    return widget.display and widget.region.width > 0
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((120, 36), (True, True, 120 - 22 - 20)),
+        ((100, 30), (True, True, 100 - 22 - 20)),
+        ((80, 24), (True, False, 80 - 16)),
+        ((60, 20), (False, False, 60)),
+    ],
+)
+async def test_side_lists_shrink_and_hide_on_small_terminals(
+    server: RunningServer, tmp_path: Path, size: tuple[int, int], expected: tuple[bool, bool, int]
+) -> None:
+    """At 80 columns the conversation list narrows and the members hide; at 60 both hide.
+
+    `expected`: (conversations shown, members shown, the log's width).
+    """
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await small_log_in(pilot, app)
+        await pilot.pause()
+        conversations, members, log_width = expected
+        assert shown(screen, "#conversations") is conversations
+        assert shown(screen, "#members") is members
+        assert screen.query_one("#log").outer_size.width == log_width
+
+
+async def test_side_lists_toggle_with_f2_and_f3(server: RunningServer, tmp_path: Path) -> None:
+    """F2 shows or hides the conversations, F3 the members, whatever the width says."""
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await small_log_in(pilot, app)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: shown(screen, "#conversations"), what="conversations")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: shown(screen, "#members"), what="members")
+        assert screen.query_one("#log").outer_size.width >= 60 - 16 - 14
+        await pilot.press("f2", "f3")
+        await wait_for(
+            pilot,
+            lambda: not shown(screen, "#conversations") and not shown(screen, "#members"),
+            what="both hidden",
+        )
+        assert field(app, "#message").value == ""
+
+
+async def test_hidden_conversation_list_shows_unread_in_the_topic_bar(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """With the list hidden, conversations with news show as [N:name count] (N for Alt+N)."""
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await small_log_in(pilot, app)
+        activity = screen.query_one("#activity", Static)
+        await send_text(pilot, "/join #dev")
+        await wait_for(pilot, lambda: screen.conversations.current.name == "#dev", what="#dev")
+        await pilot.press("alt+1")
+        await doe.send("JOIN #dev")
+        await doe.send("PRIVMSG #dev :news")
+        await doe.send("PRIVMSG #dev :more news")
+        await wait_for(pilot, lambda: str(activity.render()) == "[2:#dev 2]", what="[2:#dev 2]")
+        assert activity.display
+        await pilot.press("alt+2")
+        await wait_for(pilot, lambda: not activity.display, what="the news read")
+        await pilot.press("f2")
+        await pilot.press("alt+1")
+        await doe.send("PRIVMSG #dev :even more")
+        conv_list = screen.query_one("#conversations")
+        await wait_for(pilot, lambda: "#dev 1" in str(conv_list.get_option_at_index(1).prompt))  # type: ignore[attr-defined]
+        assert not activity.display  # the list says it
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_login_form_fits_with_an_error(tmp_path: Path, size: tuple[int, int]) -> None:
+    """At 80x24 (and 60x20) the error and the Login button are both on the screen."""
+    app = make_app(1, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.login.show_error(
+            "A nickname starts with a letter and holds only letters, digits and - _ [ ] { } | ^ `"
+        )
+        await pilot.pause()
+        width, height = size
+        visible = Region(0, 0, width, height - 1)  # above the footer
+        login = app.login.query_one("#login", Button)
+        error = app.login.query_one("#login-error", Static)
+        assert visible.contains_region(login.region), (login.region, visible)
+        assert visible.contains_region(error.region), (error.region, visible)
+        assert error.region.height >= 2  # the whole sentence, wrapped
+        assert not login.region.overlaps(error.region)

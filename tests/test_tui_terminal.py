@@ -123,3 +123,19 @@ def test_no_mouse_leaves_the_mouse_to_the_terminal(
     with terminal(*args) as term:
         in_lobby(term)
         assert term.display("#{mouse_any_flag}") == mouse
+
+
+def test_side_lists_follow_the_terminal_size_and_f2(terminal: Terminal) -> None:
+    """Shrinking the terminal hides the side lists; F2 brings the conversations back."""
+    with terminal(width=120, height=36) as term:
+        in_lobby(term)
+        term.wait_for_text("@John")  # the member list
+        term.resize(60, 20)
+        screen = term.wait_for(
+            lambda s: topic_row(s).startswith(" #lobby"), "the topic bar at the left edge"
+        )
+        assert "@John" not in screen
+        term.send_keys("F2")
+        term.wait_for(lambda s: topic_row(s).startswith("╭"), "the conversation list")
+        term.resize(120, 36)
+        term.wait_for_text("@John")
