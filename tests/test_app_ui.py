@@ -12,13 +12,14 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Button, OptionList, Static, TextArea
 
 from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
-from easychat.client.conversations import Conversation, Paging
+from easychat.client.conversations import Conversation, ConversationKind, Paging
+from easychat.client.session import Member
 from easychat.settings import resolve
 from easychat.store.history import SQLiteHistory
-from easychat.tui.app import EasyChatApp
+from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen, Place
 from easychat.tui.dialogs import LeaveDialog, PasteDialog
 from easychat.tui.login import LoginScreen
@@ -315,3 +316,28 @@ async def test_login_form_fits_with_an_error(tmp_path: Path, size: tuple[int, in
         assert visible.contains_region(error.region), (error.region, visible)
         assert error.region.height >= 2  # the whole sentence, wrapped
         assert not login.region.overlaps(error.region)
+
+
+async def test_long_nicks_take_one_line_each(tmp_path: Path) -> None:
+    """A nick wider than the member list is cut with an ellipsis, never wrapped."""
+    app = EasyChatApp(ClientSettings(nick="John", log_enabled=False))
+    long_nick = "Averyveryverylongnickname_30ch"
+    assert len(long_nick) == 30
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ChatScreen("127.0.0.1:6667", "John")
+        await app.push_screen(screen)
+        screen.open_conversation("#lobby", ConversationKind.ROOM, [], focus=True)
+        screen.open_conversation("#" + long_nick[:25], ConversationKind.ROOM, [], focus=False)
+        members = [Member("John", "@"), Member(long_nick), Member("Doe")]
+        screen.set_members("#lobby", members)
+        await pilot.pause()
+        for selector, count in (("#members", len(members)), ("#conversations", 3)):
+            widget = screen.query_one(selector, OptionList)
+            assert widget.option_count == count
+            assert widget.virtual_size.height == count, f"{selector}: an entry wrapped"
+        member_list = screen.query_one("#members", OptionList)
+        rows = [
+            strip.text.strip("│ ")
+            for strip in member_list.render_lines(Region(0, 0, member_list.outer_size.width, 5))
+        ]
+        assert any(row.startswith("Avery") and row.endswith("…") for row in rows), rows
