@@ -341,3 +341,33 @@ async def test_long_nicks_take_one_line_each(tmp_path: Path) -> None:
             for strip in member_list.render_lines(Region(0, 0, member_list.outer_size.width, 5))
         ]
         assert any(row.startswith("Avery") and row.endswith("…") for row in rows), rows
+
+
+async def test_keys_posted_together_apply_in_order(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Keys that reach the app in one go, as the terminal driver posts a burst, act in order.
+
+    The tmux tests show the same with a real terminal (test_tui_terminal.py).
+    """
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, app)
+        message = field(app, "#message")
+
+        def burst(*keys: str) -> None:
+            for key in keys:
+                character = key if len(key) == 1 else None
+                app.post_message(events.Key("space" if key == " " else key, character))
+
+        burst("x", "y", "ctrl+a", "z")
+        await wait_for(pilot, lambda: message.value == "zxy", what="zxy")
+        burst("ctrl+e", "ctrl+u", "a", "b", "c")
+        await wait_for(pilot, lambda: message.value == "abc", what="abc")
+        burst("ctrl+u", *"one", "enter", *"two", "enter")
+        first = await doe.privmsg("#lobby", "")
+        second = await doe.privmsg("#lobby", "")
+        assert [first.params[1], second.params[1]] == ["one", "two"]
+        await wait_for(pilot, lambda: message.value == "", what="the empty field")

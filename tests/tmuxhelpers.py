@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,10 @@ POLL = 0.05
 
 # Longest a single tmux command may take before the test fails.
 TMUX_TIMEOUT = 10.0
+
+# Longest socket path used as is: a Unix socket's path holds at most 107
+# bytes (sun_path); a deeper tmp_path gets a socket in a short temp dir.
+MAX_SOCKET_PATH = 100
 
 
 def require_tmux() -> str:
@@ -69,8 +74,9 @@ def client_env(home: Path) -> dict[str, str]:
 class Tmux:
     """One command running in a detached session of a private tmux server.
 
-    The server has its own socket in the test's directory and reads no
-    configuration (`-f /dev/null`), so the user's tmux is never touched.
+    The server has its own socket in `directory` (one Tmux per directory;
+    give a second one a subdirectory) and reads no configuration
+    (`-f /dev/null`), so the user's tmux is never touched.
     A pane whose command ends stays open (remain-on-exit), so a crash's
     traceback can still be captured.
     """
@@ -85,8 +91,12 @@ class Tmux:
         height: int = 24,
     ) -> None:
         self.tmux = require_tmux()
-        self.socket = directory / "tmux.sock"
         self.env = env
+        self._short_dir: Path | None = None
+        self.socket = directory / "tmux.sock"
+        if len(str(self.socket)) > MAX_SOCKET_PATH:
+            self._short_dir = Path(tempfile.mkdtemp(prefix="easychat-tmux-"))
+            self.socket = self._short_dir / "sock"
         self.run(
             "start-server",
             ";",
@@ -164,6 +174,8 @@ class Tmux:
                 timeout=TMUX_TIMEOUT,
                 check=False,
             )
+        if self._short_dir is not None:
+            shutil.rmtree(self._short_dir, ignore_errors=True)
 
 
 def join_command(port: int, directory: Path, *args: str, nick: str = "John") -> list[str]:
@@ -189,7 +201,9 @@ def tmux_join(
 ) -> Iterator[Tmux]:
     """`easychat join` in a private tmux server of `width`x`height`, killed on exit.
 
-    Every user directory (HOME, XDG_*) lies under `directory`/home.
+    Every user directory (HOME, XDG_*) lies under `directory`/home, the
+    local log in `directory`/logs; a second client in the same test takes
+    another directory (e.g. `tmp_path / "doe"`).
     """
     term = Tmux(
         directory,
