@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -139,3 +140,16 @@ def test_side_lists_follow_the_terminal_size_and_f2(terminal: Terminal) -> None:
         term.wait_for(lambda s: topic_row(s).startswith("╭"), "the conversation list")
         term.resize(120, 36)
         term.wait_for_text("@John")
+
+
+def test_login_button_stays_visible_with_an_error_at_80x24(tmp_path: Path) -> None:
+    """A refused connection at 80x24: the error and the Login button are both on screen."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tmux_join(tmp_path, port, width=80, height=24) as term:
+        screen = term.wait_for_text("refused")
+        rows = screen.splitlines()
+        login = [i for i, row in enumerate(rows) if row.strip("│ ") == "Login"]
+        assert login, screen
+        assert login[0] < 23, "Login is on the footer's row or below"
