@@ -151,7 +151,7 @@ async def test_home_in_an_empty_field_goes_to_the_top_of_the_log(
         message = field(app, "#message")
         message.value = "some text"
         await pilot.press("home")
-        assert message.cursor_position == 0
+        await wait_for(pilot, lambda: message.cursor_position == 0, what="the start of the text")
         assert log.scroll_y == log.max_scroll_y  # the field's Home, not the log's
         message.value = ""
         await pilot.press("home")
@@ -199,8 +199,7 @@ async def test_leave_from_the_keyboard_asks_first(server: RunningServer, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, app)
         await pilot.press("shift+tab")
-        assert app.focused is not None
-        assert app.focused.id == "leave"
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "leave")
         await pilot.press("enter")
         await dialog(pilot, LeaveDialog)
         await pilot.press("escape")
@@ -244,11 +243,16 @@ async def test_side_lists_shrink_and_hide_on_small_terminals(
     app = make_app(server.port, tmp_path)
     async with app.run_test(size=size) as pilot:
         screen = await small_log_in(pilot, app)
-        await pilot.pause()
         conversations, members, log_width = expected
-        assert shown(screen, "#conversations") is conversations
-        assert shown(screen, "#members") is members
-        assert screen.query_one("#log").outer_size.width == log_width
+
+        def laid_out() -> bool:
+            return (
+                shown(screen, "#conversations") is conversations
+                and shown(screen, "#members") is members
+                and screen.query_one("#log").outer_size.width == log_width
+            )
+
+        await wait_for(pilot, laid_out, what=f"the layout for {size}")
 
 
 async def test_side_lists_toggle_with_f2_and_f3(server: RunningServer, tmp_path: Path) -> None:
@@ -283,6 +287,7 @@ async def test_hidden_conversation_list_shows_unread_in_the_topic_bar(
         await send_text(pilot, "/join #dev")
         await wait_for(pilot, lambda: screen.conversations.current.name == "#dev", what="#dev")
         await pilot.press("alt+1")
+        await wait_for(pilot, lambda: screen.conversations.current.name == "#lobby", what="lobby")
         await doe.send("JOIN #dev")
         await doe.send("PRIVMSG #dev :news")
         await doe.send("PRIVMSG #dev :more news")
@@ -292,6 +297,7 @@ async def test_hidden_conversation_list_shows_unread_in_the_topic_bar(
         await wait_for(pilot, lambda: not activity.display, what="the news read")
         await pilot.press("f2")
         await pilot.press("alt+1")
+        await wait_for(pilot, lambda: screen.conversations.current.name == "#lobby", what="lobby")
         await doe.send("PRIVMSG #dev :even more")
         conv_list = screen.query_one("#conversations")
         await wait_for(pilot, lambda: "#dev 1" in str(conv_list.get_option_at_index(1).prompt))  # type: ignore[attr-defined]
