@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual import events
+from textual._xterm_parser import XTermParser
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -22,6 +23,7 @@ from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen, Place
 from easychat.tui.dialogs import LeaveDialog, PasteDialog
+from easychat.tui.keys import read_esc_digit_as_alt
 from easychat.tui.login import LoginScreen
 from easychat.tui.widgets import PASTE_CONFIRM_LINES, ChatLog
 from tests.apphelpers import SIZE, Peer, field, log_in, make_app, send_text, wait_for
@@ -377,3 +379,14 @@ async def test_keys_posted_together_apply_in_order(
         second = await doe.privmsg("#lobby", "")
         assert [first.params[1], second.params[1]] == ["one", "two"]
         await wait_for(pilot, lambda: message.value == "", what="the empty field")
+
+
+def test_esc_digit_is_read_as_alt_digit() -> None:
+    """The bytes tmux and SSH terminals send for Alt+2, Alt+1, h, i in one read."""
+    read_esc_digit_as_alt()
+    keys = [
+        (event.key, event.character)
+        for event in XTermParser().feed("\x1b2\x1b1hi")
+        if isinstance(event, events.Key)
+    ]
+    assert keys == [("alt+2", None), ("alt+1", None), ("h", "h"), ("i", "i")]

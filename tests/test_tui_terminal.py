@@ -73,6 +73,9 @@ def test_alt_digit_switches_conversation(terminal: Terminal, server: RunningServ
         term.send_keys("M-1")
         screen = term.wait_for(lambda s: "#lobby" in topic_row(s), "#lobby again")
         assert PLACEHOLDER in input_row(screen), "Alt+1 typed into the field"
+        term.send_keys("M-2", "M-1", "hi")  # in one read
+        screen = term.wait_for(lambda s: field_text(s) == "hi", "hi in the field")
+        assert "#lobby" in topic_row(screen)
 
 
 def field_text(screen: str) -> str:

@@ -68,12 +68,7 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_list('conversations')", "Conversation list", show=False),
         Binding("f3", "toggle_list('members')", "Member list", show=False),
         Binding("ctrl+p", "step(-1)", "Previous conversation"),
-        # Priority: an Alt key sent as ESC + digit carries the digit as its
-        # character, which the message field would otherwise type.
-        *[
-            Binding(f"alt+{i}", f"jump({i})", f"Conversation {i}", show=False, priority=True)
-            for i in range(1, 10)
-        ],
+        *[Binding(f"alt+{i}", f"jump({i})", f"Conversation {i}", show=False) for i in range(1, 10)],
         # The message field has the focus: PageUp/PageDown scroll the log.
         Binding("pageup", "log_page(-1)", "Scroll up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", show=False),
