@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.logging import RichHandler
 
@@ -33,6 +33,7 @@ from easychat.settings import (
     Option,
     SettingsError,
     add_options,
+    boolean,
     non_negative_float,
     non_negative_int,
     port_number,
@@ -47,6 +48,9 @@ from easychat.store.history import HistoryVersionError, SQLiteHistory
 from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
 from easychat.store.rooms import RoomsVersionError, SQLiteRooms
+
+if TYPE_CHECKING:
+    from easychat.tui.app import ClientSettings
 
 BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -125,6 +129,13 @@ JOIN_OPTIONS = (
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
     Option(
         "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
+    ),
+    Option(
+        "no-mouse",
+        boolean,
+        False,
+        "leave the mouse to the terminal, so its own selection and copying work",
+        flag=True,
     ),
     *TLS_JOIN_OPTIONS,
 )
@@ -233,31 +244,37 @@ def export_history(db: str, room: str, fmt: str) -> int:
     return 0
 
 
-def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
-    """Runs the Textual client until the user quits."""
+def client_settings(settings: dict[str, Any], args: argparse.Namespace) -> ClientSettings:
+    """The client's settings from the resolved `join` settings and its switches."""
     # Imported here so that `easychat serve` never loads Textual.
     from easychat.net.client import default_server  # noqa: PLC0415 - asyncio, client only
-    from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: PLC0415
+    from easychat.tui.app import ClientSettings  # noqa: PLC0415
 
     tls = settings["tls"] or settings["tls_fingerprint"] is not None or settings["tls_insecure"]
-    app = EasyChatApp(
-        ClientSettings(
-            nick=settings["nick"],
-            server=settings["server"] or default_server(bool(tls)),
-            tls=tls,
-            tls_fingerprint=settings["tls_fingerprint"],
-            tls_insecure=settings["tls_insecure"],
-            auto=args.auto,
-            theme=settings["theme"],
-            timestamps=not args.no_timestamps,
-            log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
-            log_enabled=not args.no_log,
-        )
+    return ClientSettings(
+        nick=settings["nick"],
+        server=settings["server"] or default_server(bool(tls)),
+        tls=tls,
+        tls_fingerprint=settings["tls_fingerprint"],
+        tls_insecure=settings["tls_insecure"],
+        auto=args.auto,
+        theme=settings["theme"],
+        timestamps=not args.no_timestamps,
+        log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
+        log_enabled=not args.no_log,
+        mouse=not settings["no_mouse"],
     )
+
+
+def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
+    """Runs the Textual client until the user quits."""
+    from easychat.tui.app import EasyChatApp  # noqa: PLC0415
+
+    app = EasyChatApp(client_settings(settings, args))
     if settings["theme"] and settings["theme"] not in app.available_themes:
         themes = ", ".join(sorted(app.available_themes))
         raise SettingsError(f"--theme: unknown theme {settings['theme']!r}; choose from {themes}")
-    app.run()
+    app.run(mouse=app.settings.mouse)
     return 0
 
 

@@ -52,6 +52,7 @@ from easychat.tui.history import (
 )
 from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.intents_irc import load_ignore_list, show_room_list
+from easychat.tui.keys import read_esc_digit_as_alt
 from easychat.tui.login import LoginScreen
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
@@ -75,6 +76,8 @@ class ClientSettings:
     tls: bool = False
     tls_fingerprint: str | None = None
     tls_insecure: bool = False
+    # False leaves the mouse to the terminal (its own selection and copying).
+    mouse: bool = True
 
     def client_tls(self) -> ClientTLS | None:
         """How to check the server's certificate, or None for plain TCP."""
@@ -113,6 +116,7 @@ class EasyChatApp(App[None]):
 
     def __init__(self, settings: ClientSettings | None = None) -> None:
         super().__init__()
+        read_esc_digit_as_alt()  # Alt+1…9 in tmux and over SSH
         self.settings = settings or ClientSettings()
         self.login = LoginScreen(self.settings.nick, self.settings.server)
         self.chat: ChatScreen | None = None

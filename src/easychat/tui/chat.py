@@ -20,14 +20,31 @@ from easychat.client.conversations import Conversation, ConversationKind, Conver
 from easychat.client.events import Line, LineKind
 from easychat.client.session import Member
 from easychat.proto.names import casefold
+from easychat.tui.dialogs import LeaveDialog, PasteDialog, line_count
 from easychat.tui.log import ChatLog
 from easychat.tui.render import day_changed, render_entry
-from easychat.tui.widgets import ChatInput, ConversationList, MemberList
+from easychat.tui.widgets import (
+    PASTE_CONFIRM_LINES,
+    ChatInput,
+    ConversationList,
+    LeaveButton,
+    MemberList,
+)
 
 # What the top of the log says while paging back through the server's history.
 LOADING_EARLIER = "──── loading earlier messages… ────"
 NO_EARLIER = "──── no earlier messages ────"
 SEPARATOR = "──── earlier messages above ────"
+
+# Terminal widths (columns) below which a side list hides by itself (F2 /
+# F3 show it again). Both lists take 42 columns; from 100 columns that
+# leaves the log 58, enough for a timestamp, a nick and a sentence. Below
+# 100 the members go (irssi shows none at all; /names lists them) and the
+# conversation list narrows to 16 (80 columns: a 64-column log). Below 70
+# it goes too, so a 60-column terminal gives the log every column; the
+# topic bar then shows which conversations have news.
+MEMBERS_MIN_WIDTH = 100
+CONVERSATIONS_MIN_WIDTH = 70
 
 # Where the log is scrolled after a redraw: at the newest line, at the top,
 # or kept on the lines that were in view (lines were added above them).
@@ -37,13 +54,27 @@ Place = Literal["end", "top", "keep"]
 class ChatScreen(Screen[None]):
     """The conversation view: side list, log, members; Leave, input and Send below."""
 
+    # -narrow / -medium / -wide set the side lists' widths (easychat.tcss).
+    # Not ClassVar-annotated: Textual declares it `ClassVar[...] | None`, which
+    # mypy reads as an instance variable that a ClassVar may not override.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-narrow"),
+        (CONVERSATIONS_MIN_WIDTH, "-medium"),
+        (MEMBERS_MIN_WIDTH, "-wide"),
+    ]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "step(1)", "Next conversation"),
+        Binding("f2", "toggle_list('conversations')", "Conversation list", show=False),
+        Binding("f3", "toggle_list('members')", "Member list", show=False),
         Binding("ctrl+p", "step(-1)", "Previous conversation"),
         *[Binding(f"alt+{i}", f"jump({i})", f"Conversation {i}", show=False) for i in range(1, 10)],
         # The message field has the focus: PageUp/PageDown scroll the log.
         Binding("pageup", "log_page(-1)", "Scroll up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", show=False),
+        # Home reaches here from an empty message field (with text it is the
+        # start of the line there); Ctrl+Home works either way.
+        Binding("home,ctrl+home", "log_top", "Top of the log", show=False),
     ]
 
     @dataclass
@@ -75,12 +106,17 @@ class ChatScreen(Screen[None]):
         self.ready = False  # widgets exist; until then only the model changes
         self._wait_until = 0.0
         self._wait_timer: Timer | None = None
+        # F2 / F3: a side list shown (True) or hidden (False) whatever the
+        # width; None follows the width.
+        self.list_shown: dict[str, bool | None] = {"conversations": None, "members": None}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield ConversationList(id="conversations")
             with Vertical(id="center"):
-                yield Static("", id="topic", markup=False)
+                with Horizontal(id="topic-bar"):
+                    yield Static("", id="topic", markup=False)
+                    yield Static("", id="activity", markup=False)
                 yield Static("", id="banner", markup=False)
                 warning = Static(self.warning, id="security-warning", markup=False)
                 warning.set_class(bool(self.warning), "visible")
@@ -88,7 +124,7 @@ class ChatScreen(Screen[None]):
                 yield ChatLog(id="log")
             yield MemberList(id="members")
         with Horizontal(id="input-bar"):
-            yield Button("Leave", id="leave", variant="error")
+            yield LeaveButton("Leave", id="leave", variant="error")
             yield ChatInput(placeholder="Message (/help for commands)", id="message")
             yield Button("Send", id="send", variant="primary")
         yield Footer()
@@ -238,6 +274,7 @@ class ChatScreen(Screen[None]):
         self.query_one(ConversationList).show(
             self.conversations.ordered(), self.conversations.current
         )
+        self.refresh_activity()
 
     def refresh_members(self) -> None:
         """Redraws the member list for the current conversation."""
@@ -246,7 +283,7 @@ class ChatScreen(Screen[None]):
         conv = self.conversations.current
         members = self.members.get(casefold(conv.name), [])
         member_list = self.query_one(MemberList)
-        member_list.display = conv.kind is ConversationKind.ROOM
+        self.place_side_lists()
         member_list.show(members)
         self.query_one("#message", ChatInput).completions = [m.nick for m in members] or (
             [conv.name] if conv.kind is ConversationKind.PRIVATE else []
@@ -264,32 +301,101 @@ class ChatScreen(Screen[None]):
         text = f"{conv.name} — {topic}" if topic else conv.name
         self.query_one("#topic", Static).update(text)
 
+    # -- side lists on small terminals ---------------------------------------------
+
+    def on_resize(self) -> None:
+        self.place_side_lists()
+
+    def place_side_lists(self) -> None:
+        """Shows or hides the side lists for the width, F2 / F3 and the conversation."""
+        if not self.ready:
+            return
+        width = self.size.width
+        conversations = self.list_shown["conversations"]
+        if conversations is None:
+            conversations = width >= CONVERSATIONS_MIN_WIDTH
+        members = self.list_shown["members"]
+        if members is None:
+            members = width >= MEMBERS_MIN_WIDTH
+        self.query_one(ConversationList).display = conversations
+        room = self.conversations.current.kind is ConversationKind.ROOM
+        self.query_one(MemberList).display = members and room
+        self.refresh_activity()
+
+    def action_toggle_list(self, which: str) -> None:
+        """F2 / F3: shows the conversation / member list if hidden, else hides it."""
+        widget = self.query_one(ConversationList if which == "conversations" else MemberList)
+        shown = widget.display if which == "conversations" else self._members_wanted()
+        self.list_shown[which] = not shown
+        self.place_side_lists()
+
+    def _members_wanted(self) -> bool:
+        """Whether the member list is meant to show (in a room it then does)."""
+        wanted = self.list_shown["members"]
+        return self.size.width >= MEMBERS_MIN_WIDTH if wanted is None else wanted
+
+    def refresh_activity(self) -> None:
+        """With the conversation list hidden, names the others with news in the topic bar.
+
+        `[2:#dev 3]`: conversation 2 (Alt+2) has 3 unread lines; `@` marks a mention.
+        """
+        if not self.ready:
+            return
+        parts = []
+        if not self.query_one(ConversationList).display:
+            for number, conv in enumerate(self.conversations.ordered(), 1):
+                if conv is self.conversations.current or not (conv.unread or conv.mentioned):
+                    continue
+                news = f" {conv.unread}" if conv.unread else ""
+                parts.append(f"[{number}:{conv.name}{news}{' @' if conv.mentioned else ''}]")
+        activity = self.query_one("#activity", Static)
+        activity.update(" ".join(parts))
+        activity.display = bool(parts)
+
     # -- user input ------------------------------------------------------------
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.send_input()
+        self.send_input(event.value)  # the field has emptied itself already
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "send":
             self.send_input()
         elif event.button.id == "leave":
-            self.post_message(self.LeaveRequested())
+            self.leave_pressed(isinstance(event.button, LeaveButton) and event.button.by_key)
 
     def on_chat_input_multiline_pasted(self, event: ChatInput.MultilinePasted) -> None:
         event.stop()
-        self.send_input(event.text)
+        if line_count(event.text) <= PASTE_CONFIRM_LINES:
+            self.send_input(event.text)
+            return
+        target = self.conversations.current.name
+
+        def answered(text: str | None) -> None:
+            field = self.query_one("#message", ChatInput)
+            if text is not None:
+                self.send_input(text)
+            elif not field.value:  # cancelled: the field as it was
+                field.value = event.previous
+                field.cursor_position = len(event.previous)
+            field.focus()
+
+        self.app.push_screen(PasteDialog(event.text, target), answered)
 
     def send_input(self, text: str | None = None) -> None:
-        """Hands the typed text (or `text`) to the app and clears the field."""
+        """Hands `text` (which the field has let go), or the field's text, to the app.
+
+        Without `text` (the Send button) the field is emptied here.
+        """
         field = self.query_one("#message", ChatInput)
         if text is None:
             text = field.value
+            if text.strip():
+                field.value = ""
         if not text.strip():
             return
         field.remember(text)
-        field.value = ""
         self.post_message(self.Typed(text, self.conversations.current.name))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -312,6 +418,22 @@ class ChatScreen(Screen[None]):
             log.action_page_up()
         elif log.allow_vertical_scroll:
             log.action_page_down()
+
+    def leave_pressed(self, by_key: bool) -> None:
+        """Leave was pressed: from the keyboard it asks first, a click leaves at once."""
+        if not by_key:
+            self.post_message(self.LeaveRequested())
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.post_message(self.LeaveRequested())
+
+        self.app.push_screen(LeaveDialog(self.conversations.server.name), answered)
+
+    def action_log_top(self) -> None:
+        """Home (empty field) / Ctrl+Home: the log's top, which loads the page before."""
+        self.query_one("#log", ChatLog).action_scroll_home()
 
     def action_step(self, delta: int) -> None:
         """Switches to the next (1) or previous (-1) conversation."""

@@ -41,8 +41,25 @@ def check_login(nick: str, server: str) -> tuple[str, str, int]:
     return nick, host, port
 
 
+# Terminal heights (rows) below which the login form is compacted, so that
+# with an error of two lines shown the Login button stays on the screen:
+# the full form needs 30 rows; below it the spacing and the checkbox's
+# border go (21 rows: 80x24 fits), and below 24 rows the title and the
+# box's border too (18 rows: 60x20 fits).
+SHORT_ROWS = 30
+TINY_ROWS = 24
+
+
 class LoginScreen(Screen[None]):
     """Asks who you are and where to connect."""
+
+    # Not ClassVar-annotated: Textual declares it `ClassVar[...] | None`, which
+    # mypy reads as an instance variable that a ClassVar may not override.
+    VERTICAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-tiny"),
+        (TINY_ROWS, "-short"),
+        (SHORT_ROWS, "-tall"),
+    ]
 
     @dataclass
     class LoginRequested(Message):

@@ -7,9 +7,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList
 from textual.widgets.option_list import Option
 
 from easychat.client.commands import COMMAND_HELP
@@ -24,25 +25,44 @@ __all__ = ["ChatInput", "ChatLog", "ConversationList", "MemberList"]  # ChatLog 
 # Inputs remembered for Up/Down recall.
 INPUT_HISTORY = 200
 
+# A paste of more lines than this asks before it is sent: a few lines are
+# a quote, more are usually a mistake in a room full of people (irssi's
+# paste_verify_line_count is 5 too).
+PASTE_CONFIRM_LINES = 5
+
 
 class ChatInput(Input):
     """The message field: Up/Down recall earlier input, Tab completes nicks, commands, rooms.
 
+    Keys act in the order they arrive, also when many come in one read (a
+    slow SSH link, tmux send-keys): Textual runs a focused widget's key
+    bindings only after the key has bubbled through every parent's queue
+    to the App, by which time the keys that came with it are already typed
+    (`xy`, Ctrl+A, `z` gave `xyz`). So this field runs the binding of each
+    key itself, as the key arrives. Enter hands the text over and empties
+    the field at once, so what is typed after it starts the next line.
+
     A one-line field cannot show a pasted text of several lines (Input keeps
-    only the first), so such a paste is sent at once, as if typed and Enter
-    pressed: the field's text with the paste at the cursor.
+    only the first), so such a paste leaves the field at once: the field's
+    text with the paste at the cursor goes up in `MultilinePasted`.
     """
 
     @dataclass
     class MultilinePasted(Message):
-        """Text of several lines was pasted; `text` is the field's whole new text."""
+        """Text of several lines was pasted: `text` is the field's whole new text.
+
+        The field is empty now; `previous` is what it held before the paste.
+        """
 
         text: str
+        previous: str = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous input", show=False),
         Binding("down", "history(1)", "Next input", show=False),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False),
+        # Home in an empty field is the log's Home (the screen's binding).
+        Binding("home", "home_or_log", "Go to start", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -59,13 +79,40 @@ class ChatInput(Input):
         # (value after the last completion, word start, matches, index shown)
         self._completing: tuple[str, int, list[str], int] | None = None
 
+    async def _on_key(self, event: events.Key) -> None:
+        # The App's own lookup (from this field up to the App, the first
+        # binding whose action runs wins), as it would do once the key had
+        # bubbled up; Textual is pinned, so this private method stays put.
+        # Priority bindings ran in the App before the key came here.
+        if await self.app._check_bindings(event.key):
+            event.stop()
+            event.prevent_default()
+
+    async def action_submit(self) -> None:
+        """Enter: posts Submitted with the text and empties the field (not for blanks)."""
+        text = self.value
+        if not text.strip():
+            return
+        self.value = ""
+        self.post_message(self.Submitted(self, text))
+
     def _on_paste(self, event: events.Paste) -> None:
         if "\n" not in event.text and "\r" not in event.text:
             return  # Input inserts a single line itself
         event.prevent_default()
         event.stop()
         start, end = sorted(self.selection)
-        self.post_message(self.MultilinePasted(self.value[:start] + event.text + self.value[end:]))
+        previous = self.value
+        self.value = ""
+        self.post_message(
+            self.MultilinePasted(previous[:start] + event.text + previous[end:], previous)
+        )
+
+    def action_home_or_log(self) -> None:
+        """Home: the start of the text; in an empty field, passes Home on to the screen."""
+        if not self.value:
+            raise SkipAction  # the next binding of Home runs: the log's top
+        self.action_home()
 
     def remember(self, text: str) -> None:
         """Adds a sent line to the history."""
@@ -121,6 +168,23 @@ class ChatInput(Input):
         self.value = self.value[:start] + completion + self.value[cursor:]
         self.cursor_position = start + len(completion)
         self._completing = (self.value, start, matches, index)
+
+
+class LeaveButton(Button):
+    """Leave; `by_key` says whether the last press came from the keyboard, not a click.
+
+    A key press may be a slip (Enter after Shift+Tab went one too far), so
+    the chat screen asks first; a click is deliberate.
+    """
+
+    by_key = False
+
+    def action_press(self) -> None:
+        self.by_key = True
+        super().action_press()
+
+    async def _on_click(self, event: events.Click) -> None:
+        self.by_key = False  # Button's own handler, next in the MRO, presses
 
 
 class ConversationList(OptionList):
