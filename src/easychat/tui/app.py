@@ -174,8 +174,8 @@ class EasyChatApp(App[None]):
                 )
                 await asyncio.sleep(delay)
                 continue
-            # A reconnect asks for the nick the user chose (typed at login or
-            # set with /nick), taking `nick_` only while the old one is held.
+            # A reconnect asks for the last nick the server accepted (at login
+            # or after a /nick), taking `nick_` only while the old one is held.
             if not registered_once:
                 self.wanted_nick = nick
             session = Session(
@@ -299,6 +299,8 @@ class EasyChatApp(App[None]):
         elif isinstance(event, TopicChanged):
             chat.set_topic(event.channel, event.topic)
         elif isinstance(event, NickChanged):
+            # The server accepted it: from now on the nick a reconnect asks for.
+            self.wanted_nick = event.new
             chat.nick = event.new
             self.sub_title = event.new
         elif isinstance(event, PeerRenamed):
@@ -315,6 +317,7 @@ class EasyChatApp(App[None]):
         welcome = Line(None, LineKind.INFO, "", event.welcome, time.time())
         self.sub_title = event.nick
         if self.chat is None:
+            self.wanted_nick = event.nick  # perhaps shortened by the server
             self._welcome = welcome
             server = self.login.query_one("#server").value  # type: ignore[attr-defined]
             self.chat = ChatScreen(
@@ -326,6 +329,8 @@ class EasyChatApp(App[None]):
         else:
             self.chat.set_banner("")
             self.chat.show_info("Reconnected. " + event.welcome)
+            if event.nick != self.chat.nick:
+                self.chat.show_info(f"You are now known as {event.nick}")
             self.chat.nick = event.nick
             # Rooms catch up when they are joined again; private ones now.
             for conv in self.chat.conversations.ordered():

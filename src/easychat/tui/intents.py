@@ -88,7 +88,7 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             for event in echo:
                 app.handle(event)
     elif isinstance(intent, cmd.Nick):
-        app.wanted_nick = intent.nick
+        # Not the nick a reconnect asks for until the server accepts it (NICK back).
         out.append(Message("NICK", (intent.nick,)))
     elif isinstance(intent, cmd.Topic):
         if here is None or not session.is_channel(here):
