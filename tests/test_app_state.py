@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
+from easychat.tui.app import EasyChatApp
+from easychat.tui.chat import ChatScreen
+from easychat.tui.login import LoginScreen
 from tests.apphelpers import (
     SIZE,
     Peer,
@@ -86,3 +90,90 @@ async def test_accepted_nick_change_is_announced_and_kept(
         assert app.session is not None
         assert app.session.nick == "Johnny"
         assert next(line.kind for line in lobby.lines if "Johnny" in line.text) is LineKind.EVENT
+
+
+def reconnected(screen: ChatScreen) -> bool:
+    """Whether some conversation says the connection came back."""
+    return any(has_text(conv, "Reconnected") for conv in screen.conversations.ordered())
+
+
+def drop_connection(app: EasyChatApp) -> None:
+    """Cuts the app's TCP connection as a network failure would (no QUIT)."""
+    assert app.connection is not None
+    app.connection.writer.transport.abort()
+
+
+async def test_reconnect_rejoins_exactly_the_rooms_we_are_in(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 16: after a dropped connection, parted and kicked-from rooms are not rejoined."""
+    doe = peers("Doe")
+    await doe.register()
+    for room in ("#kick", "#keyed"):
+        await doe.send(f"JOIN {room}")
+        await doe.expect("366")
+    await doe.send("MODE #keyed +k sesame")
+    await doe.expect("MODE")
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        for line in ("/join #stay", "/join #gone", "/join #kick", "/join #keyed sesame"):
+            await send_text(pilot, line)
+            room = line.split()[1]
+            await wait_for(pilot, lambda r=room: app.session.room(r) is not None, what=room)
+        await send_text(pilot, "/part #gone")
+        await wait_for(pilot, lambda: app.session.room("#gone") is None, what="the part")
+        await doe.send("KICK #kick John :out")
+        await wait_for(pilot, lambda: app.session.room("#kick") is None, what="the kick")
+        drop_connection(app)
+        await wait_for(pilot, lambda: reconnected(screen), timeout=RECONNECT, what="reconnect")
+        await wait_for(
+            pilot,
+            lambda: app.session.room("#keyed") is not None and app.session.room("#stay"),
+            what="the rooms rejoined",
+        )
+        await doe.send("NAMES #kick")
+        names = await doe.expect("353", lambda m: m.params[2] == "#kick")
+        assert "John" not in names.params[-1].lstrip("@+").split()
+        assert sorted(app.session.rooms) == ["#keyed", "#lobby", "#stay"]
+
+
+async def test_next_run_reopens_rooms_and_private_conversations(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 16: after Leave, the next run joins the same rooms (with keys) and reopens chats."""
+    doe = peers("Doe")
+    await doe.register()
+    await doe.send("JOIN #keyed")
+    await doe.expect("366")
+    await doe.send("MODE #keyed +k sesame")
+    await doe.expect("MODE")
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        for line in ("/join #stay", "/join #gone", "/join #keyed sesame"):
+            await send_text(pilot, line)
+            room = line.split()[1]
+            await wait_for(pilot, lambda r=room: app.session.room(r) is not None, what=room)
+        await send_text(pilot, "/part #gone")
+        await wait_for(pilot, lambda: app.session.room("#gone") is None, what="the part")
+        await send_text(pilot, "/msg Doe psst")
+        await doe.privmsg("Doe", "psst")
+        await pilot.click("#leave")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+
+    again = make_app(server.port, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, again)
+        await wait_for(
+            pilot,
+            lambda: again.session.room("#keyed") is not None and again.session.room("#stay"),
+            what="the rooms of the last run",
+        )
+        names = [conv.name for conv in screen.conversations.ordered()]
+        assert "#gone" not in names
+        assert "Doe" in names
+        private = screen.conversations.get("Doe")
+        assert private is not None
+        assert private.kind is ConversationKind.PRIVATE
+        assert any(line.text == "psst" for line in private.history)

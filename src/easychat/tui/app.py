@@ -38,6 +38,7 @@ from easychat.net.client import ClientConnection, ConnectError, backoff_delays, 
 from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
+from easychat.store.clientstate import ClientState, state_path
 from easychat.tui.chat import ChatScreen
 from easychat.tui.history import (
     HISTORY_PAGE,
@@ -116,6 +117,10 @@ class EasyChatApp(App[None]):
         self.session: Session | None = None
         self.connection: ClientConnection | None = None
         self.store: ClientLog | None = None
+        # Rooms, private conversations and read positions, kept per server.
+        self.state = ClientState(None)
+        # Keys given with /join (folded room -> key), remembered once joined.
+        self.join_keys: dict[str, str] = {}
         self.leaving = False
         self.wanted_nick = self.settings.nick
         # From the login screen: the password (SASL PLAIN or PASS) and whether
@@ -148,11 +153,21 @@ class EasyChatApp(App[None]):
             except Exception as exc:  # an unusable log must not stop chatting
                 self.notify(f"Local log disabled: {exc}", severity="warning")
                 self.store = None
+        self._open_state(request.host, request.port)
         host, port = request.host, request.port
         if self.settings.client_tls() is not None:
             # An address without a port means the TLS port.
             host, port = parse_address(request.server, TLS_PORT)
         self.network(request.nick, host, port)
+
+    def _open_state(self, host: str, port: int) -> None:
+        """Loads what was remembered of this server (rooms, chats, read positions)."""
+        directory = self.settings.log_dir or default_log_dir()
+        path = state_path(directory, host, port)
+        self.state = ClientState(path, on_error=self._state_error)
+
+    def _state_error(self, text: str) -> None:
+        self.notify(text, severity="warning")
 
     @work(exclusive=True, exit_on_error=False, group="network")
     async def network(self, nick: str, host: str, port: int) -> None:
@@ -219,7 +234,7 @@ class EasyChatApp(App[None]):
             for event in session.feed(msg):
                 if isinstance(event, (RegistrationFailed, ServerClosed)):
                     failure = event.reason
-                if isinstance(event, Registered) and self.chat is not None:
+                if isinstance(event, Registered):
                     self._rejoin(connection)
                 self.post_message(self.NetEvent(event))
             connection.send(session.take_outgoing())
@@ -228,11 +243,9 @@ class EasyChatApp(App[None]):
         return failure
 
     def _rejoin(self, connection: ClientConnection) -> None:
-        """After a reconnect, joins again the rooms that were open."""
-        assert self.chat is not None
-        for conv in self.chat.conversations.ordered():
-            if conv.kind is ConversationKind.ROOM:
-                connection.send([Message("JOIN", (conv.name,))])
+        """On registering, joins the rooms we were in (never one parted or kicked from)."""
+        for name, key in self.state.rooms():
+            connection.send([Message("JOIN", (name, key) if key else (name,))])
 
     def on_easy_chat_app_login_failed(self, message: LoginFailed) -> None:
         self.login.show_error(message.reason)
@@ -271,6 +284,7 @@ class EasyChatApp(App[None]):
                 or chat.conversations.current is chat.conversations.server
             )
             self.focus_on_join.discard(folded)
+            self.state.joined(event.channel, self.join_keys.pop(folded, None))
             room = chat.open_conversation(
                 event.channel,
                 ConversationKind.ROOM,
@@ -290,6 +304,7 @@ class EasyChatApp(App[None]):
         elif isinstance(event, RateLimited):
             chat.show_wait(event.wait)
         elif isinstance(event, Left):
+            self.state.left(event.channel)
             conv = chat.conversations.get(event.channel)
             if conv is not None:
                 conv.active = False
@@ -307,6 +322,7 @@ class EasyChatApp(App[None]):
             conv = chat.conversations.get(event.old)
             if conv is not None and conv.kind is ConversationKind.PRIVATE:
                 chat.conversations.rename(event.old, event.new)
+                self.state.renamed_private(event.old, event.new)
                 text = f"{event.old} is now known as {event.new}"
                 chat.add_line(Line(event.new, LineKind.EVENT, event.old, text, time.time()))
                 chat.refresh_all()
@@ -326,6 +342,11 @@ class EasyChatApp(App[None]):
             self.login.set_busy(False)
             self.push_screen(self.chat)
             self.chat.add_line(welcome)
+            for name in self.state.private():
+                conv = self.chat.open_conversation(
+                    name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
+                )
+                load_history(self.session, self.connection, conv)
         else:
             self.chat.set_banner("")
             self.chat.show_info("Reconnected. " + event.welcome)
@@ -358,6 +379,8 @@ class EasyChatApp(App[None]):
                 name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
             )
         conv = chat.add_line(line)
+        if conv.kind is ConversationKind.PRIVATE:
+            self.state.opened_private(conv.name)
         to_local_log(self.store, conv, line)
         if line.mention:
             self.bell()
@@ -369,6 +392,9 @@ class EasyChatApp(App[None]):
     def on_chat_screen_typed(self, message: ChatScreen.Typed) -> None:
         if self.chat is not None:
             run_typed(self, self.chat, message.text)
+            for conv in self.chat.conversations.ordered():
+                if conv.kind is ConversationKind.PRIVATE:  # perhaps opened with /msg
+                    self.state.opened_private(conv.name)
 
     def on_chat_screen_earlier_wanted(self, message: ChatScreen.EarlierWanted) -> None:
         if self.chat is not None:

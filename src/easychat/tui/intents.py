@@ -55,6 +55,8 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             app.handle(event)
     elif isinstance(intent, cmd.Join):
         app.focus_on_join.add(session.fold(intent.room))
+        if intent.key:
+            app.join_keys[session.fold(intent.room)] = intent.key
         existing = chat.conversations.get(intent.room)
         if existing is not None and existing.active:
             chat.switch_to(existing)
