@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import OptionList, Static
 
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
@@ -177,3 +178,70 @@ async def test_next_run_reopens_rooms_and_private_conversations(
         assert private is not None
         assert private.kind is ConversationKind.PRIVATE
         assert any(line.text == "psst" for line in private.history)
+
+
+def sidebar(screen: ChatScreen) -> list[str]:
+    """The side list's entries as shown."""
+    side = screen.query_one("#conversations", OptionList)
+    return [str(side.get_option_at_index(i).prompt) for i in range(side.option_count)]
+
+
+async def test_left_room_is_shown_as_left_and_can_be_closed(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 17: after /part or a kick the members go, the room says "(left)", and it closes."""
+    doe = peers("Doe")
+    await doe.register()
+    await doe.send("JOIN #kick")
+    await doe.expect("366")
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await send_text(pilot, "/join #room")
+        await wait_for(pilot, lambda: screen.conversations.current.name == "#room")
+        await send_text(pilot, "/topic our plans")
+        await wait_for(pilot, lambda: screen.topics.get("#room") == "our plans")
+        await send_text(pilot, "/join #kick")
+        await wait_for(pilot, lambda: len(screen.members.get("#kick", [])) == 2, what="members")
+        await send_text(pilot, "/part #room")
+        room = screen.conversations.get("#room")
+        assert room is not None
+        await wait_for(pilot, lambda: not room.active, what="the part")
+        assert screen.members.get("#room", []) == []
+        assert screen.topics.get("#room", "") == ""
+        assert any(entry.startswith("#room (left)") for entry in sidebar(screen))
+        assert has_text(room, "You have left #room")
+        await doe.send("KICK #kick John :out")
+        kicked = screen.conversations.get("#kick")
+        assert kicked is not None
+        await wait_for(pilot, lambda: not kicked.active, what="the kick")
+        assert screen.members.get("#kick", []) == []
+        assert any(entry.startswith("#kick (left)") for entry in sidebar(screen))
+        assert has_text(kicked, "kicked by Doe: out")
+
+        screen.switch_to(room)
+        app.close_conversation("#room")
+        await pilot.pause()
+        assert screen.conversations.get("#room") is None
+        assert screen.conversations.current is not room
+        assert not any(entry.startswith("#room") for entry in sidebar(screen))
+
+
+async def test_topic_does_not_outlive_a_server_restart(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """Item 17: after a restart the title shows the room's topic now, not the old one."""
+    first = make_server()
+    port = first.port
+    app = make_app(port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await send_text(pilot, "/topic before the restart")
+        title = screen.query_one("#topic", Static)
+        await wait_for(pilot, lambda: "before the restart" in str(title.render()), what="topic")
+        await asyncio.to_thread(first.stop)
+        await wait_for(pilot, lambda: not screen.conversations.current.active, what="the drop")
+        make_server(port=port)
+        await wait_for(pilot, lambda: reconnected(screen), timeout=RECONNECT, what="reconnect")
+        await wait_for(pilot, lambda: screen.conversations.current.active, what="rejoined")
+        await wait_for(pilot, lambda: str(title.render()) == "#lobby", what="the topic to go")

@@ -54,6 +54,7 @@ class Conversation:
     unread: int = 0
     mentioned: bool = False
     active: bool = True  # False once we left the room or lost the connection
+    left: bool = False  # we parted or were kicked: shown as "(left)" until rejoined
     # Earlier lines, shown above the separator: from the local log and the
     # server's history, oldest first.
     history: list[Line] = field(default_factory=list)
@@ -137,6 +138,7 @@ class Conversations:
             conv = Conversation(name, kind)
             self._items[self.fold(name)] = conv
         conv.active = True
+        conv.left = False
         return conv
 
     def close(self, name: str) -> None:

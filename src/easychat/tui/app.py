@@ -285,6 +285,7 @@ class EasyChatApp(App[None]):
             )
             self.focus_on_join.discard(folded)
             self.state.joined(event.channel, self.join_keys.pop(folded, None))
+            chat.set_topic(event.channel, "")  # until this server's says otherwise
             room = chat.open_conversation(
                 event.channel,
                 ConversationKind.ROOM,
@@ -305,9 +306,18 @@ class EasyChatApp(App[None]):
             chat.show_wait(event.wait)
         elif isinstance(event, Left):
             self.state.left(event.channel)
+            chat.set_members(event.channel, [])
+            chat.set_topic(event.channel, "")
             conv = chat.conversations.get(event.channel)
             if conv is not None:
                 conv.active = False
+                conv.left = True
+                why = f" ({event.reason})" if event.reason else ""
+                text = (
+                    f"You have left {conv.name}{why}. "
+                    f"/join {conv.name} to come back, /close to close it."
+                )
+                chat.add_line(Line(conv.name, LineKind.INFO, "", text, time.time()))
                 chat.refresh_sidebar()
         elif isinstance(event, MembersChanged):
             chat.set_members(event.channel, session.members(event.channel))
@@ -386,6 +396,24 @@ class EasyChatApp(App[None]):
             self.bell()
         if opened is not None:
             load_history(self.session, self.connection, opened)
+
+    def close_conversation(self, name: str) -> None:
+        """Closes a conversation (`/close`): parts a room we are in, and forgets it.
+
+        The server window stays; the current conversation falls back to a neighbour.
+        """
+        chat, session, connection = self.chat, self.session, self.connection
+        if chat is None:
+            return
+        conv = chat.conversations.get(name)
+        if conv is None or conv is chat.conversations.server:
+            return
+        if conv.kind is ConversationKind.ROOM and conv.active and connection is not None:
+            connection.send([Message("PART", (conv.name,))])
+        if session is not None:
+            self.focus_on_join.discard(session.fold(conv.name))
+        self.state.closed(conv.name)
+        chat.close_conversation(conv.name)
 
     # -- what the user typed, and scrolling back ----------------------------------
 

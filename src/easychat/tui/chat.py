@@ -133,6 +133,13 @@ class ChatScreen(Screen[None]):
         if casefold(self.conversations.current.name) == casefold(channel):
             self.refresh_members()
 
+    def close_conversation(self, name: str) -> None:
+        """Closes the conversation `name` (not the server window) and forgets its members."""
+        self.conversations.close(name)
+        self.members.pop(casefold(name), None)
+        self.topics.pop(casefold(name), None)
+        self.refresh_all()
+
     def set_topic(self, channel: str, topic: str) -> None:
         """Updates a room's topic."""
         self.topics[casefold(channel)] = topic

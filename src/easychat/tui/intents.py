@@ -68,8 +68,7 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             chat.show_info("Usage: /part [#room] [reason]", LineKind.ERROR)
             return
         if not session.is_channel(room):
-            chat.conversations.close(room)
-            chat.refresh_all()
+            app.close_conversation(room)
             return
         out.append(Message("PART", (room, intent.reason) if intent.reason else (room,)))
     elif isinstance(intent, cmd.Msg):

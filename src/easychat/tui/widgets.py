@@ -170,6 +170,8 @@ class ConversationList(OptionList):
                 label.stylize("italic")
             if not conv.active:
                 label.stylize("dim")
+            if conv.left:
+                label.append(" (left)", style="dim")
             if conv.unread:
                 label.append(f" {conv.unread}", style="bold yellow")
             if conv.mentioned:
