@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
-from easychat.tui.app import EasyChatApp
+from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen
 from easychat.tui.login import LoginScreen
 from tests.apphelpers import (
@@ -245,3 +245,75 @@ async def test_topic_does_not_outlive_a_server_restart(
         await wait_for(pilot, lambda: reconnected(screen), timeout=RECONNECT, what="reconnect")
         await wait_for(pilot, lambda: screen.conversations.current.active, what="rejoined")
         await wait_for(pilot, lambda: str(title.render()) == "#lobby", what="the topic to go")
+
+
+async def test_joins_and_quits_are_not_unread_and_smart_filtered(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 18: joins/quits are not unread; by default shown only for people who spoke."""
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        screen.switch_to(screen.conversations.server)
+        doe, roe = peers("Doe"), peers("Roe")
+        await doe.register()
+        await doe.send("PRIVMSG #lobby :hello")
+        await wait_for(pilot, lambda: has_text(lobby, "hello"), what="Doe's line")
+        await roe.register()
+        await roe.send("QUIT :bye")
+        doe.client.send("QUIT :later")
+        await wait_for(pilot, lambda: has_text(lobby, "Doe quit"), what="Doe's quit")
+        await pilot.pause(0.2)
+        assert not has_text(lobby, "Roe joined")  # never spoke: hidden
+        assert not has_text(lobby, "Roe quit")
+        assert lobby.unread == 1  # the message only
+        assert screen.conversations.server.unread == 0
+
+
+async def test_all_joins_shown_when_asked(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 18: the `joins` setting shows every join ("all") or none ("none")."""
+    for setting, shown in (("all", True), ("none", False)):
+        app = EasyChatApp(
+            ClientSettings(
+                nick="John", server=f"127.0.0.1:{server.port}", log_dir=tmp_path, joins=setting
+            )
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await log_in(pilot, app)
+            lobby = screen.conversations.current
+            peer = peers(f"Roe{setting}")
+            await peer.register()
+            await peer.send("PRIVMSG #lobby :marker")
+            await wait_for(pilot, lambda c=lobby: has_text(c, "marker"), what="the marker line")
+            assert has_text(lobby, f"Roe{setting} joined") is shown
+            await pilot.click("#leave")
+            await wait_for(pilot, lambda a=app: isinstance(a.screen, LoginScreen))
+
+
+async def test_private_message_rings_and_marks(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 18: a private message marks its conversation like a mention and rings the bell."""
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        bells: list[None] = []
+        original = app.bell
+
+        def bell() -> None:
+            bells.append(None)
+            original()
+
+        app.bell = bell  # type: ignore[method-assign]
+        doe = peers("Doe")
+        await doe.register()
+        await doe.send("PRIVMSG John :psst")
+        await wait_for(pilot, lambda: screen.conversations.get("Doe") is not None, what="chat")
+        private = screen.conversations.get("Doe")
+        assert private is not None
+        await wait_for(pilot, lambda: private.mentioned, what="the mark")
+        assert bells == [None]
+        assert "Doe 1 @" in sidebar(screen)

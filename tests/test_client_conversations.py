@@ -213,3 +213,29 @@ def test_conversation_is_compared_by_identity() -> None:
     a = Conversation("x", PRIVATE)
     b = Conversation("x", PRIVATE)
     assert a != b
+
+
+def test_only_messages_count_as_unread() -> None:
+    """Item 18: joins, quits and server text are not unread; messages, actions, notices are."""
+    convs = sample()
+    lobby, other = convs.get("#lobby"), convs.get("#b")
+    assert lobby is not None
+    assert other is not None
+    convs.switch(other)
+    for kind in (LineKind.EVENT, LineKind.INFO, LineKind.ERROR):
+        convs.add(Line("#lobby", kind, "doe", "doe joined #lobby", 0.0))
+    convs.add(Line("\0server", LineKind.INFO, "", "Welcome", 0.0))
+    assert (lobby.unread, convs.server.unread) == (0, 0)
+    for kind in (LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE):
+        convs.add(Line("#lobby", kind, "doe", "hi", 0.0))
+    assert lobby.unread == 3
+    assert not lobby.mentioned
+
+
+def test_private_message_marks_like_a_mention() -> None:
+    """Item 18: a private message marks its conversation as a mention does."""
+    convs = sample()
+    convs.add(line("doe", "hello"))
+    doe = convs.get("doe")
+    assert doe is not None
+    assert (doe.unread, doe.mentioned) == (1, True)

@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--auto", action="store_true", help="log in straight away")
     join.add_argument("--no-log", action="store_true", help="keep no local log")
     join.add_argument("--no-timestamps", action="store_true", help="hide the time of each line")
+    join.add_argument(
+        "--joins",
+        choices=("smart", "all", "none"),
+        default="smart",
+        help="which joins, parts and quits of others to show: of people who spoke in the"
+        " last 10 minutes (smart, the default), all, or none",
+    )
     return parser
 
 
@@ -236,6 +243,7 @@ def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
             auto=args.auto,
             theme=settings["theme"],
             timestamps=not args.no_timestamps,
+            joins=args.joins,
             log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
             log_enabled=not args.no_log,
         )

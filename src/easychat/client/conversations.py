@@ -9,11 +9,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from easychat.client.events import SERVER_CONVERSATION, Line
+from easychat.client.events import SERVER_CONVERSATION, Line, LineKind
 from easychat.proto.names import casefold
 
 # Lines kept in memory per conversation; older ones stay in the local log.
 SCROLLBACK_LINES = 2000
+
+# What counts as unread: what people said. Joins, quits, mode changes and the
+# server's own text are not (irssi's and weechat's "activity" levels).
+UNREAD_KINDS = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
 
 
 class ConversationKind(enum.Enum):
@@ -180,9 +184,11 @@ class Conversations:
             )
         conv.lines.append(line)
         conv.synced = conv.synced or line.msgid is not None
-        if conv is not self.current and not line.own:
+        if conv is not self.current and not line.own and line.kind in UNREAD_KINDS:
             conv.unread += 1
-            conv.mentioned = conv.mentioned or line.mention
+            # Someone talking to us alone is as urgent as a mention.
+            private = conv.kind is ConversationKind.PRIVATE
+            conv.mentioned = conv.mentioned or line.mention or private
         return conv
 
     def switch(self, conv: Conversation) -> None:

@@ -27,7 +27,8 @@ class Line:
     """One displayable line.
 
     `conversation` is a room or a nick; None means "wherever the user is",
-    and SERVER_CONVERSATION the server's own status window.
+    and SERVER_CONVERSATION the server's own status window. `presence`
+    marks someone else's join, part or quit, which a filter may hide.
     """
 
     conversation: str | None
@@ -38,6 +39,7 @@ class Line:
     own: bool = False
     mention: bool = False
     msgid: str | None = None
+    presence: bool = False
 
 
 @dataclass(frozen=True, slots=True)

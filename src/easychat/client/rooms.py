@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from easychat.client.events import (
@@ -116,17 +116,17 @@ class RoomsMixin:
         if room is None:
             return []
         room.members[self.fold(msg.nick)] = Member(msg.nick)
-        return [
-            MembersChanged(room.name),
-            self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}"),
-        ]
+        line = self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}")
+        return [MembersChanged(room.name), replace(line, presence=True)]
 
     def _on_part(self, msg: Message) -> list[Event]:
         if not msg.params or msg.nick is None:
             return []
         reason = msg.params[1] if len(msg.params) > 1 else ""
         suffix = f" ({reason})" if reason else ""
-        return self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
+        events = self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
+        others = not self.same(msg.nick, self.nick)
+        return [replace(e, presence=True) if others and isinstance(e, Line) else e for e in events]
 
     def _on_kick(self, msg: Message) -> list[Event]:
         if len(msg.params) < 2:
@@ -157,10 +157,8 @@ class RoomsMixin:
         for room in self.rooms.values():
             if room.members.pop(self.fold(msg.nick), None) is not None:
                 text = f"{msg.nick} quit ({reason})" if reason else f"{msg.nick} quit"
-                events += [
-                    self._line(msg, room.name, LineKind.EVENT, text),
-                    MembersChanged(room.name),
-                ]
+                line = self._line(msg, room.name, LineKind.EVENT, text)
+                events += [replace(line, presence=True), MembersChanged(room.name)]
         return events
 
     def _on_nick(self, msg: Message) -> list[Event]:

@@ -14,7 +14,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from easychat.client.conversations import Conversation, ConversationKind
+from easychat.client.conversations import UNREAD_KINDS, Conversation, ConversationKind
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
@@ -53,7 +53,18 @@ from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.login import LoginScreen
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
-__all__ = ["HISTORY_PAGE", "ClientSettings", "EasyChatApp"]
+__all__ = ["HISTORY_PAGE", "JOIN_FILTERS", "SMART_FILTER_SECONDS", "ClientSettings", "EasyChatApp"]
+
+# Which joins, parts and quits of others a room shows: all of them, none, or
+# ("smart", weechat's smart filter) only those of people who spoke recently.
+JOIN_FILTERS = ("smart", "all", "none")
+
+# "Recently" for the smart filter: weechat's default (irc.look.smart_filter_delay).
+SMART_FILTER_SECONDS = 600.0
+
+# Speakers remembered for the smart filter; past this, those silent longer
+# than SMART_FILTER_SECONDS are forgotten (a bound for huge busy rooms).
+MAX_SPEAKERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,7 @@ class ClientSettings:
     auto: bool = False
     theme: str | None = None
     timestamps: bool = True
+    joins: str = "smart"  # one of JOIN_FILTERS
     log_dir: Path | None = None
     log_enabled: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -130,6 +142,8 @@ class EasyChatApp(App[None]):
         # Rooms (folded) the user asked to /join: shown when the JOIN comes back.
         self.focus_on_join: set[str] = set()
         self._welcome: Line | None = None
+        # (folded room, folded nick) -> when that person last spoke there.
+        self._spoke: dict[tuple[str, str], float] = {}
         self._closer: asyncio.Future[None] | None = None
 
     def on_mount(self) -> None:
@@ -388,11 +402,18 @@ class EasyChatApp(App[None]):
             opened = chat.open_conversation(
                 name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
             )
+        if line.presence and not self._shows_presence(line):
+            conv = chat.conversations.get(name or "")
+            if conv is not None:
+                to_local_log(self.store, conv, line)  # hidden, not lost
+            return
+        self._note_speaker(line)
         conv = chat.add_line(line)
         if conv.kind is ConversationKind.PRIVATE:
             self.state.opened_private(conv.name)
         to_local_log(self.store, conv, line)
-        if line.mention:
+        private = conv.kind is ConversationKind.PRIVATE and line.kind in UNREAD_KINDS
+        if line.mention or (private and not line.own):
             self.bell()
         if opened is not None:
             load_history(self.session, self.connection, opened)
@@ -414,6 +435,26 @@ class EasyChatApp(App[None]):
             self.focus_on_join.discard(session.fold(conv.name))
         self.state.closed(conv.name)
         chat.close_conversation(conv.name)
+
+    def _note_speaker(self, line: Line) -> None:
+        """Remembers when someone spoke in a room, for the smart join filter."""
+        if line.kind not in UNREAD_KINDS or line.conversation is None or self.session is None:
+            return
+        fold = self.session.fold
+        self._spoke[(fold(line.conversation), fold(line.sender))] = line.time
+        if len(self._spoke) > MAX_SPEAKERS:
+            cutoff = line.time - SMART_FILTER_SECONDS
+            self._spoke = {key: when for key, when in self._spoke.items() if when >= cutoff}
+
+    def _shows_presence(self, line: Line) -> bool:
+        """Whether someone's join, part or quit line is shown (the `joins` setting)."""
+        if self.settings.joins == "all":
+            return True
+        if self.settings.joins == "none" or self.session is None or line.conversation is None:
+            return False
+        fold = self.session.fold
+        spoke = self._spoke.get((fold(line.conversation), fold(line.sender)))
+        return spoke is not None and line.time - spoke <= SMART_FILTER_SECONDS
 
     # -- what the user typed, and scrolling back ----------------------------------
 
