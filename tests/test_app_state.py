@@ -317,3 +317,32 @@ async def test_private_message_rings_and_marks(
         await wait_for(pilot, lambda: private.mentioned, what="the mark")
         assert bells == [None]
         assert "Doe 1 @" in sidebar(screen)
+
+
+async def test_connection_notices_reach_every_conversation(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 20: disconnected / reconnected lines go to each room, chat and the server window."""
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        await send_text(pilot, "/msg Doe hi")
+        await doe.privmsg("Doe", "hi")
+        await send_text(pilot, "/join #room")
+        await wait_for(pilot, lambda: screen.conversations.current.name == "#room")
+        drop_connection(app)
+        every = [lobby, screen.conversations.current, screen.conversations.server]
+        private = screen.conversations.get("Doe")
+        assert private is not None
+        every.append(private)
+        await wait_for(
+            pilot,
+            lambda: all(has_text(conv, "Reconnected") for conv in every),
+            timeout=RECONNECT,
+            what="the notices everywhere",
+        )
+        assert all(has_text(conv, "Disconnected") for conv in every)
+        assert lobby.unread == 0

@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from easychat.client import replies
 from easychat.client.auth import AUTH_NUMERICS, AuthMixin
 from easychat.client.events import (
     SERVER_CONVERSATION,
@@ -301,6 +302,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         text = " ".join(args) if len(args) < 2 else " ".join(args[:-1]) + " " + args[-1]
         if code == n.RPL_WHOISUSER and len(args) >= 5:
             text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
+        text = replies.describe(code, args) or text
         if code in _STATUS:
             return [self._line(msg, SERVER_CONVERSATION, LineKind.INFO, text.strip())]
         return [self._line(msg, None, kind, text.strip())]

@@ -274,7 +274,16 @@ class EasyChatApp(App[None]):
             if not message.connected:
                 conv.active = conv.kind is not ConversationKind.ROOM and conv.active
         self.chat.refresh_sidebar()  # rooms show dimmed until rejoined
-        self.chat.show_info(message.text, kind)
+        self._tell_everywhere(message.text, kind)
+
+    def _tell_everywhere(self, text: str, kind: LineKind = LineKind.INFO) -> None:
+        """A connection notice: in every room and chat it concerns, and the server window."""
+        if self.chat is None:
+            return
+        now = time.time()
+        for conv in self.chat.conversations.ordered():
+            if not conv.left:  # a room already left is not concerned
+                self.chat.add_line(Line(conv.name, kind, "", text, now))
 
     # -- events from the session ----------------------------------------------
 
@@ -373,9 +382,9 @@ class EasyChatApp(App[None]):
                 load_history(self.session, self.connection, conv)
         else:
             self.chat.set_banner("")
-            self.chat.show_info("Reconnected. " + event.welcome)
+            self._tell_everywhere("Reconnected. " + event.welcome)
             if event.nick != self.chat.nick:
-                self.chat.show_info(f"You are now known as {event.nick}")
+                self._tell_everywhere(f"You are now known as {event.nick}")
             self.chat.nick = event.nick
             # Rooms catch up when they are joined again; private ones now.
             for conv in self.chat.conversations.ordered():

@@ -1,0 +1,69 @@
+"""Tests for how the client Session words the server's replies (WHOIS, away, nicks, accounts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from easychat.client.events import Event, Line, LineKind
+from easychat.client.session import Session
+from easychat.proto.message import parse
+
+WELCOME = ":easychat.local 001 john :Welcome to Easy Chat! You are customer number 7"
+
+
+def feed(session: Session, *lines: str) -> list[Event]:
+    """Feeds literal server lines; returns all the events, in order."""
+    events: list[Event] = []
+    for line in lines:
+        events += session.feed(parse(line, strict=False))
+    return events
+
+
+def texts(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, Line)]
+
+
+def registered(nick: str = "john") -> Session:
+    session = Session(nick)
+    session.start()
+    feed(session, WELCOME.replace(" john ", f" {nick} ", 1))
+    return session
+
+
+def test_whois_idle_and_signon_in_words() -> None:
+    """Item 20: `317 John 6 1796287336 :seconds idle, signon time` reads as words."""
+    session = registered()
+    signon = 1796287336
+    local = datetime.fromtimestamp(signon).strftime("%Y-%m-%d %H:%M")
+    events = feed(
+        session,
+        ":easychat.local 317 john John 6 1796287336 :seconds idle, signon time",
+        ":easychat.local 317 john John 3725 1796287336 :seconds idle, signon time",
+    )
+    assert texts(events) == [
+        f"John: idle 6 s, signed on {local} (local time)",
+        f"John: idle 1 h 2 min, signed on {local} (local time)",
+    ]
+
+
+def test_whois_other_replies_in_words() -> None:
+    """Item 20: away, server, rooms, operator, account and the end read as sentences."""
+    session = registered()
+    events = feed(
+        session,
+        ":easychat.local 301 john Doe :lunch",
+        ":easychat.local 312 john Doe easychat.local :EasyChat",
+        ":easychat.local 319 john Doe :#lobby @#room",
+        ":easychat.local 313 john Doe :is an IRC operator",
+        ":easychat.local 330 john Doe doe :is logged in as",
+        ":easychat.local 318 john Doe :End of /WHOIS list",
+    )
+    assert texts(events) == [
+        "Doe is away: lunch",
+        "Doe is on easychat.local (EasyChat)",
+        "Doe is in #lobby @#room",
+        "Doe is a server operator",
+        "Doe is logged in as doe",
+        "End of WHOIS for Doe",
+    ]
+    assert all(e.kind is LineKind.INFO for e in events if isinstance(e, Line))
