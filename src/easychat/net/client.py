@@ -75,6 +75,11 @@ def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def format_address(host: str, port: int) -> str:
+    """`host:port` as a person reads it; an IPv6 address in brackets (`[::1]:6667`)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _all_refused(exc: BaseException) -> bool:
     """Whether asyncio's combined "Multiple exceptions: ..." error is all refusals.
 
@@ -88,7 +93,7 @@ def _all_refused(exc: BaseException) -> bool:
 
 def describe(exc: BaseException, host: str, port: int) -> str:
     """A sentence a person can act on, for a failure to connect."""
-    where = f"{host}:{port}"
+    where = format_address(host, port)
     if isinstance(exc, UnicodeError):
         return f"Unknown host {host!r}: not a valid host name"
     if isinstance(exc, socket.gaierror):
@@ -197,15 +202,16 @@ class ClientConnection:
 
 def _pin_mismatch(writer: asyncio.StreamWriter, pinned: str, host: str, port: int) -> str | None:
     """Why the server's certificate is not the pinned one, or None if it is."""
+    where = format_address(host, port)
     sslobj = writer.get_extra_info("ssl_object")
     der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
     if not der:
-        return f"{host}:{port} presented no certificate to check the pinned fingerprint against"
+        return f"{where} presented no certificate to check the pinned fingerprint against"
     actual = fingerprint(der)
     if hmac.compare_digest(actual.replace(":", "").lower(), pinned):
         return None
     return (
-        f"The certificate of {host}:{port} does not match the pinned fingerprint: "
+        f"The certificate of {where} does not match the pinned fingerprint: "
         f"it is {actual}. If the server's certificate was replaced, check the new "
         "fingerprint with its operator; otherwise someone may be intercepting the connection."
     )

@@ -34,7 +34,13 @@ from easychat.client.events import (
     TopicChanged,
 )
 from easychat.client.session import Session
-from easychat.net.client import ClientConnection, ConnectError, backoff_delays, parse_address
+from easychat.net.client import (
+    ClientConnection,
+    ConnectError,
+    backoff_delays,
+    format_address,
+    parse_address,
+)
 from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
@@ -61,6 +67,11 @@ JOIN_FILTERS = ("smart", "all", "none")
 
 # "Recently" for the smart filter: weechat's default (irc.look.smart_filter_delay).
 SMART_FILTER_SECONDS = 600.0
+
+# How long logging in may take, from the TCP connection to the welcome (001):
+# a server that accepted the connection but says nothing in that time is not
+# answering, or not an IRC server. SASL and a slow MOTD fit well within it.
+LOGIN_TIMEOUT = 15.0
 
 # Speakers remembered for the smart filter; past this, those silent longer
 # than SMART_FILTER_SECONDS are forgotten (a bound for huge busy rooms).
@@ -145,6 +156,9 @@ class EasyChatApp(App[None]):
         # (folded room, folded nick) -> when that person last spoke there.
         self._spoke: dict[tuple[str, str], float] = {}
         self._closer: asyncio.Future[None] | None = None
+        self.login_timeout = LOGIN_TIMEOUT  # tests shorten it
+        # The server as the chat screen names it (IPv6 in brackets).
+        self.address = ""
 
     def on_mount(self) -> None:
         if self.settings.theme:
@@ -172,7 +186,18 @@ class EasyChatApp(App[None]):
         if self.settings.client_tls() is not None:
             # An address without a port means the TLS port.
             host, port = parse_address(request.server, TLS_PORT)
+        self.address = format_address(host, port)
         self.network(request.nick, host, port)
+
+    def on_login_screen_cancel_requested(self, message: LoginScreen.CancelRequested) -> None:
+        """Escape while connecting: stops the attempt and lets the user edit the fields."""
+        if self.chat is not None:
+            return
+        self.leaving = True
+        self.workers.cancel_group(self, "network")  # its `finally` closes the socket
+        self.session = None
+        self._close_store()
+        self.login.show_error("Cancelled.")
 
     def _open_state(self, host: str, port: int) -> None:
         """Loads what was remembered of this server (rooms, chats, read positions)."""
@@ -241,19 +266,36 @@ class EasyChatApp(App[None]):
             await asyncio.sleep(delay)
 
     async def _run(self, session: Session, connection: ClientConnection) -> str | None:
-        """Feeds the server's messages to the session until the connection ends."""
+        """Feeds the server's messages to the session until the connection ends.
+
+        Logging in must finish within `login_timeout`; otherwise the reason
+        says whether the server answered at all.
+        """
         connection.send(session.start())
         failure: str | None = None
-        async for msg in connection.messages():
-            for event in session.feed(msg):
-                if isinstance(event, (RegistrationFailed, ServerClosed)):
-                    failure = event.reason
-                if isinstance(event, Registered):
-                    self._rejoin(connection)
-                self.post_message(self.NetEvent(event))
-            connection.send(session.take_outgoing())
-            if failure is not None and not session.registered:
-                break
+        answered = False
+        try:
+            async with asyncio.timeout(self.login_timeout) as deadline:
+                async for msg in connection.messages():
+                    answered = True
+                    for event in session.feed(msg):
+                        if isinstance(event, (RegistrationFailed, ServerClosed)):
+                            failure = event.reason
+                        if isinstance(event, Registered):
+                            deadline.reschedule(None)
+                            self._rejoin(connection)
+                        self.post_message(self.NetEvent(event))
+                    connection.send(session.take_outgoing())
+                    if failure is not None and not session.registered:
+                        break
+        except TimeoutError:
+            limit = f"{self.login_timeout:g} s"
+            failure = (
+                f"Connected to {self.address}, but the server did not answer within {limit}"
+                " — is it an IRC server?"
+                if not answered
+                else f"The server at {self.address} did not finish logging in within {limit}"
+            )
         return failure
 
     def _rejoin(self, connection: ClientConnection) -> None:
@@ -368,9 +410,11 @@ class EasyChatApp(App[None]):
         if self.chat is None:
             self.wanted_nick = event.nick  # perhaps shortened by the server
             self._welcome = welcome
-            server = self.login.query_one("#server").value  # type: ignore[attr-defined]
             self.chat = ChatScreen(
-                server, event.nick, timestamps=self.settings.timestamps, warning=self._warning()
+                self.address,
+                event.nick,
+                timestamps=self.settings.timestamps,
+                warning=self._warning(),
             )
             self.login.set_busy(False)
             self.push_screen(self.chat)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -43,6 +45,13 @@ def check_login(nick: str, server: str) -> tuple[str, str, int]:
 
 class LoginScreen(Screen[None]):
     """Asks who you are and where to connect."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel connecting", show=False),
+    ]
+
+    class CancelRequested(Message):
+        """The user pressed Escape while connecting."""
 
     @dataclass
     class LoginRequested(Message):
@@ -108,6 +117,16 @@ class LoginScreen(Screen[None]):
             return
         self.set_busy(True)
         self.post_message(self.LoginRequested(nick, host, port, server.strip(), password, create))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a connection attempt is running."""
+        return self.query_one("#login", Button).disabled
+
+    def action_cancel(self) -> None:
+        """Escape: stops a connection attempt that is running."""
+        if self.busy:
+            self.post_message(self.CancelRequested())
 
     def show_error(self, text: str) -> None:
         """Shows why the login did not work and lets the user retry."""
