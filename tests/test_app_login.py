@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Checkbox
 
 from easychat.net.client import describe, format_address
+from easychat.store.accounts import SQLiteAccounts
 from easychat.tui.app import ClientSettings, EasyChatApp
-from tests.apphelpers import SIZE, button, login_error, login_screen, wait_for
+from easychat.tui.login import LoginScreen
+from tests.apphelpers import (
+    SIZE,
+    button,
+    field,
+    has_text,
+    log_in,
+    login_error,
+    login_screen,
+    make_app,
+    wait_for,
+)
+from tests.ircclient import RunningServer
 
 
 @pytest.fixture
@@ -80,3 +94,42 @@ async def test_ipv6_server_window_and_errors_use_brackets(tmp_path: Path) -> Non
             await pilot.click("#login")
             await wait_for(pilot, lambda: "did not answer" in login_error(app), what="timeout")
             assert login_error(app).startswith(f"Connected to [::1]:{port}, but")
+
+
+@pytest.fixture
+def account_server(make_server: Callable[..., RunningServer], tmp_path: Path) -> RunningServer:
+    """A server that keeps accounts (REGISTER and SASL)."""
+    server = make_server()
+    server.core.accounts = SQLiteAccounts.open(tmp_path / "accounts.sqlite3")
+    return server
+
+
+def box_text(app: EasyChatApp) -> str:
+    """The "Create an account" box as drawn (its mark and label)."""
+    return str(app.login.query_one("#create", Checkbox).render())
+
+
+async def test_account_creation_and_login_are_confirmed(
+    account_server: RunningServer, tmp_path: Path
+) -> None:
+    """Item 25: the chat says the account was created and we are logged in; the box clears."""
+    app = make_app(account_server.port, tmp_path / "logs", nick="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        assert "X" not in box_text(app)  # off is shown as an empty box
+        field(app, "#password").value = "long enough pw"
+        app.login.query_one("#create", Checkbox).value = True
+        await pilot.pause()
+        assert "X" in box_text(app)  # on is shown by a mark, not only a colour
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        assert has_text(lobby, "Account Alice created")
+        assert has_text(lobby, "You are logged in as Alice")
+        await pilot.click("#leave")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        assert app.login.query_one("#create", Checkbox).value is False
+        assert "X" not in box_text(app)
+        # Logging in again (SASL) is confirmed too, and creates nothing.
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        assert has_text(lobby, "You are logged in as Alice")
+        assert not has_text(lobby, "created")

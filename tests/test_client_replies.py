@@ -67,3 +67,17 @@ def test_whois_other_replies_in_words() -> None:
         "End of WHOIS for Doe",
     ]
     assert all(e.kind is LineKind.INFO for e in events if isinstance(e, Line))
+
+
+def test_account_created_and_logged_in_are_said() -> None:
+    """Item 25: REGISTER SUCCESS and 900 become lines the chat shows."""
+    session = Session("Alice", password="long enough pw", create_account=True)
+    session.start()
+    events = feed(
+        session,
+        ":easychat.local CAP * LS :draft/account-registration sasl",
+        ":easychat.local REGISTER SUCCESS Alice :Account created",
+        ":easychat.local 900 * Alice!alice@127.0.0.1 Alice :You are now logged in as Alice",
+    )
+    assert texts(events) == ["Account Alice created", "You are logged in as Alice"]
+    assert session.account == "Alice"

@@ -152,7 +152,9 @@ class EasyChatApp(App[None]):
         self.create_account = False
         # Rooms (folded) the user asked to /join: shown when the JOIN comes back.
         self.focus_on_join: set[str] = set()
-        self._welcome: Line | None = None
+        # The welcome and what came before it (account created, logged in):
+        # shown in the server window, then again in the first room joined.
+        self._welcome: list[Line] = []
         # (folded room, folded nick) -> when that person last spoke there.
         self._spoke: dict[tuple[str, str], float] = {}
         self._closer: asyncio.Future[None] | None = None
@@ -174,6 +176,7 @@ class EasyChatApp(App[None]):
         self.wanted_nick = request.nick
         self.password = request.password or None
         self.create_account = request.create_account
+        self._welcome = []
         if self.settings.log_enabled:
             directory = self.settings.log_dir or default_log_dir()
             try:
@@ -338,6 +341,9 @@ class EasyChatApp(App[None]):
             self._registered(event)
             return
         chat, session = self.chat, self.session
+        if chat is None and isinstance(event, Line):
+            self._welcome.append(event)  # before the welcome: keep it for the chat
+            return
         if chat is None or session is None:
             return
         if isinstance(event, Line):
@@ -357,11 +363,10 @@ class EasyChatApp(App[None]):
                 local_history(self.store, event.channel),
                 focus=focus,
             )
-            if focus and self._welcome is not None:
-                chat.add_line(
-                    Line(event.channel, LineKind.INFO, "", self._welcome.text, self._welcome.time)
-                )
-                self._welcome = None
+            if focus and self._welcome:
+                for line in self._welcome:
+                    chat.add_line(Line(event.channel, LineKind.INFO, "", line.text, line.time))
+                self._welcome = []
             load_history(session, self.connection, room)
         elif isinstance(event, HistoryBatch):
             merge_page(chat, event, self.store, session, self.connection)
@@ -409,7 +414,9 @@ class EasyChatApp(App[None]):
         self.sub_title = event.nick
         if self.chat is None:
             self.wanted_nick = event.nick  # perhaps shortened by the server
-            self._welcome = welcome
+            self._welcome = [welcome, *self._welcome]
+            if self.create_account:
+                self.login.account_created()
             self.chat = ChatScreen(
                 self.address,
                 event.nick,
@@ -418,7 +425,8 @@ class EasyChatApp(App[None]):
             )
             self.login.set_busy(False)
             self.push_screen(self.chat)
-            self.chat.add_line(welcome)
+            for line in self._welcome:
+                self.chat.add_line(line)
             for name in self.state.private():
                 conv = self.chat.open_conversation(
                     name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
@@ -41,6 +42,15 @@ def check_login(nick: str, server: str) -> tuple[str, str, int]:
         )
     host, port = parse_address(server)
     return nick, host, port
+
+
+class PlainCheckbox(Checkbox):
+    """A checkbox whose state shows as a mark, not only a colour: `X` on, empty off."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
 
 
 class LoginScreen(Screen[None]):
@@ -80,7 +90,7 @@ class LoginScreen(Screen[None]):
             yield Input(self.initial_server, placeholder="host:port", id="server")
             yield Label("Password (optional: account or server password)")
             yield Input("", placeholder="none", id="password", password=True)
-            yield Checkbox("Create an account with this password", id="create")
+            yield PlainCheckbox("Create an account with this password", id="create")
             yield Static("", id="login-error", markup=False)
             yield Button("Login", id="login", variant="primary")
         yield Footer()
@@ -127,6 +137,10 @@ class LoginScreen(Screen[None]):
         """Escape: stops a connection attempt that is running."""
         if self.busy:
             self.post_message(self.CancelRequested())
+
+    def account_created(self) -> None:
+        """The account exists now: the next login logs in rather than creating it."""
+        self.query_one("#create", Checkbox).value = False
 
     def show_error(self, text: str) -> None:
         """Shows why the login did not work and lets the user retry."""
