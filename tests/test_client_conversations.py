@@ -239,3 +239,24 @@ def test_private_message_marks_like_a_mention() -> None:
     doe = convs.get("doe")
     assert doe is not None
     assert (doe.unread, doe.mentioned) == (1, True)
+
+
+def test_lines_after_the_read_mark_are_new_until_switched_away() -> None:
+    """Item 19: lines after where the user stopped reading count; the marker goes once read."""
+    convs = sample()
+    lobby = convs.get("#lobby")
+    assert lobby is not None
+    lobby.new_after = 10.0
+    lobby.count_new(
+        [
+            Line("#lobby", LineKind.MESSAGE, "doe", "seen", 9.0),
+            Line("#lobby", LineKind.MESSAGE, "doe", "new", 11.0),
+            Line("#lobby", LineKind.EVENT, "doe", "doe joined", 12.0),
+            Line("#lobby", LineKind.MESSAGE, "john", "mine", 13.0, own=True),
+        ]
+    )
+    assert lobby.unread == 1
+    convs.switch(lobby)
+    lobby.lines.append(Line("#lobby", LineKind.MESSAGE, "doe", "last", 20.0))
+    convs.switch(convs.server)
+    assert (lobby.new_after, lobby.read_time) == (None, 20.0)

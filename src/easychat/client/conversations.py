@@ -66,6 +66,30 @@ class Conversation:
     # Whether this run has lines of it from the server (live or fetched), so
     # a rejoin can ask for what came after the newest of them.
     synced: bool = False
+    # The time of the newest line the user has seen (remembered between runs).
+    read_time: float = 0.0
+    # Where the user stopped reading when they came back (a previous run):
+    # later lines are new, under a marker, until they switch away.
+    new_after: float | None = None
+
+    def newest_time(self) -> float:
+        """The time of the newest line held, 0 when there are none."""
+        newest = self.lines[-1] if self.lines else (self.history[-1] if self.history else None)
+        return newest.time if newest is not None else 0.0
+
+    def count_new(self, lines: Iterable[Line]) -> None:
+        """Counts, as unread, the lines said after `new_after` by others."""
+        if self.new_after is None:
+            return
+        after = self.new_after
+        new = [
+            line
+            for line in lines
+            if line.time > after and not line.own and line.kind in UNREAD_KINDS
+        ]
+        self.unread += len(new)
+        private = self.kind is ConversationKind.PRIVATE and bool(new)
+        self.mentioned = self.mentioned or private or any(line.mention for line in new)
 
     def _all(self) -> Iterator[Line]:
         return itertools.chain(self.history, self.lines)
@@ -184,6 +208,8 @@ class Conversations:
             )
         conv.lines.append(line)
         conv.synced = conv.synced or line.msgid is not None
+        if conv is self.current:
+            conv.read_time = max(conv.read_time, line.time)
         if conv is not self.current and not line.own and line.kind in UNREAD_KINDS:
             conv.unread += 1
             # Someone talking to us alone is as urgent as a mention.
@@ -193,6 +219,11 @@ class Conversations:
 
     def switch(self, conv: Conversation) -> None:
         """Makes `conv` current and marks it read."""
+        old = self.current
+        if old is not conv:
+            old.read_time = max(old.read_time, old.newest_time())
+            old.new_after = None  # read: the marker has done its job
+        conv.read_time = max(conv.read_time, conv.newest_time())
         self.current = conv
         conv.unread = 0
         conv.mentioned = False

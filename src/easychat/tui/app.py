@@ -44,7 +44,7 @@ from easychat.net.client import (
 from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
-from easychat.store.clientstate import ClientState, state_path
+from easychat.store.clientstate import ClientState, ReadMark, state_path
 from easychat.tui.chat import ChatScreen
 from easychat.tui.history import (
     HISTORY_PAGE,
@@ -355,6 +355,7 @@ class EasyChatApp(App[None]):
                 or chat.conversations.current is chat.conversations.server
             )
             self.focus_on_join.discard(folded)
+            first = chat.conversations.get(event.channel) is None
             self.state.joined(event.channel, self.join_keys.pop(folded, None))
             chat.set_topic(event.channel, "")  # until this server's says otherwise
             room = chat.open_conversation(
@@ -363,6 +364,8 @@ class EasyChatApp(App[None]):
                 local_history(self.store, event.channel),
                 focus=focus,
             )
+            if first:
+                self._came_back(chat, room)
             if focus and self._welcome:
                 for line in self._welcome:
                     chat.add_line(Line(event.channel, LineKind.INFO, "", line.text, line.time))
@@ -431,6 +434,7 @@ class EasyChatApp(App[None]):
                 conv = self.chat.open_conversation(
                     name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
                 )
+                self._came_back(self.chat, conv)
                 load_history(self.session, self.connection, conv)
         else:
             self.chat.set_banner("")
@@ -469,6 +473,8 @@ class EasyChatApp(App[None]):
                 to_local_log(self.store, conv, line)  # hidden, not lost
             return
         self._note_speaker(line)
+        if opened is not None:
+            self._came_back(chat, opened)
         conv = chat.add_line(line)
         if conv.kind is ConversationKind.PRIVATE:
             self.state.opened_private(conv.name)
@@ -496,6 +502,29 @@ class EasyChatApp(App[None]):
             self.focus_on_join.discard(session.fold(conv.name))
         self.state.closed(conv.name)
         chat.close_conversation(conv.name)
+
+    def _came_back(self, chat: ChatScreen, conv: Conversation) -> None:
+        """A conversation opened this run: later than where we stopped reading is new."""
+        mark = self.state.read_mark(conv.name)
+        if mark is None:
+            return
+        conv.new_after = mark.time
+        if conv is not chat.conversations.current:
+            conv.read_time = mark.time
+            conv.count_new(conv.history)
+        chat.show_paging(conv, "end")
+
+    def _save_read_marks(self, chat: ChatScreen) -> None:
+        """Remembers where the user stopped reading each conversation."""
+        for conv in chat.conversations.ordered():
+            if conv.kind is ConversationKind.SERVER:
+                continue
+            current = conv is chat.conversations.current
+            seen = conv.newest_time() if current or not conv.unread else conv.read_time
+            msgid = conv.newest_msgid() if current or not conv.unread else None
+            if seen > 0:
+                self.state.set_read(conv.name, ReadMark(seen, msgid), save=False)
+        self.state.save()
 
     def _note_speaker(self, line: Line) -> None:
         """Remembers when someone spoke in a room, for the smart join filter."""
@@ -546,6 +575,7 @@ class EasyChatApp(App[None]):
         self.connection = None
         self.session = None
         if self.chat is not None:
+            self._save_read_marks(self.chat)
             self.chat = None
             self.pop_screen()
         self._close_store()

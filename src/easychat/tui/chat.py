@@ -27,6 +27,8 @@ from easychat.tui.widgets import ChatInput, ChatLog, ConversationList, MemberLis
 LOADING_EARLIER = "──── loading earlier messages… ────"
 NO_EARLIER = "──── no earlier messages ────"
 SEPARATOR = "──── earlier messages above ────"
+# Where the user stopped reading last time: what follows arrived while away.
+NEW_MESSAGES = "──── new messages ────"
 
 # Where the log is scrolled after a redraw: at the newest line, at the top,
 # or kept on the lines that were in view (lines were added above them).
@@ -205,9 +207,15 @@ class ChatScreen(Screen[None]):
         if conv.paging is not Paging.IDLE:
             marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
             log.write(Text(marker, style="dim italic"), scroll_end=end)
+        after = conv.new_after
+        marked = False
         for line in conv.history:
+            if after is not None and not marked and line.time > after:
+                # What arrived while away is new, not "earlier messages".
+                log.write(Text(NEW_MESSAGES, style="bold yellow"), scroll_end=end)
+                marked = True
             log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)
-        if conv.history:
+        if conv.history and not marked:
             log.write(Text(SEPARATOR, style="dim"), scroll_end=end)
         for line in conv.lines:
             log.write(render_line(line, timestamps=self.timestamps), scroll_end=end)

@@ -123,6 +123,8 @@ def merge_page(
             private = conv.kind is ConversationKind.PRIVATE and bool(missed)
             conv.mentioned = conv.mentioned or private or any(line.mention for line in missed)
         load_history(session, connection, conv)
+    elif conv is not chat.conversations.current:
+        conv.count_new(added)  # on coming back: what arrived while the client was not running
     if added or place == "keep":
         chat.show_paging(conv, place)
 
