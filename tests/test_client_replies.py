@@ -81,3 +81,29 @@ def test_account_created_and_logged_in_are_said() -> None:
     )
     assert texts(events) == ["Account Alice created", "You are logged in as Alice"]
     assert session.account == "Alice"
+
+
+def test_nick_shortened_at_registration_is_reported() -> None:
+    """Item 24: a server that truncates the nick to its NICKLEN says so through the client."""
+    session = Session("Bartholomew_Longname")
+    session.start()
+    events = feed(session, ":irc.example.net 001 Bartholomew :Welcome")
+    assert session.nick == "Bartholomew"
+    assert texts(events) == ["The server shortened your nick: your nick is now Bartholomew"]
+
+
+def test_nick_shortened_by_nick_command_is_reported() -> None:
+    """Item 24: /nick with a nick too long for the server reports the one it gave."""
+    session = registered()
+    assert [m.params for m in session.change_nick("Johnathan_Longname")] == [
+        ("Johnathan_Longname",)
+    ]
+    events = feed(session, ":john!john@host NICK Johnathan")
+    assert texts(events) == [
+        "You are now known as Johnathan",
+        "The server shortened your nick: your nick is now Johnathan",
+    ]
+    # A nick change nobody asked for (a services rename) reads as one, nothing more.
+    assert texts(feed(session, ":Johnathan!john@host NICK Guest42")) == [
+        "You are now known as Guest42"
+    ]

@@ -50,12 +50,27 @@ class RoomsMixin:
     rooms: dict[str, Room]
     prefix_modes: dict[str, str]
     fold: Callable[[str], str]
+    # The nick a /nick asked for, until the server's NICK answers it.
+    asked_nick: str | None = None
 
     if TYPE_CHECKING:
 
         def same(self, a: str, b: str) -> bool: ...
 
         def _line(self, msg: Message, conv: str | None, kind: LineKind, text: str) -> Line: ...
+
+    def change_nick(self, nick: str) -> list[Message]:
+        """The NICK for `/nick`; remembered to tell if the server shortens it."""
+        self.asked_nick = nick
+        return [Message("NICK", (nick,))]
+
+    def _shortened(self, msg: Message, asked: str) -> list[Event]:
+        """A line saying the server cut `asked` to our nick (its NICKLEN), if it did."""
+        folded, mine = self.fold(asked), self.fold(self.nick)
+        if folded == mine or not folded.startswith(mine):
+            return []
+        text = f"The server shortened your nick: your nick is now {self.nick}"
+        return [self._line(msg, None, LineKind.INFO, text)]
 
     def room(self, name: str) -> Room | None:
         """The room `name`, if we are in it."""
@@ -171,6 +186,8 @@ class RoomsMixin:
             self.nick = new
             events.append(NickChanged(old, new))
             events.append(self._line(msg, None, LineKind.EVENT, f"You are now known as {new}"))
+            asked, self.asked_nick = self.asked_nick, None
+            events += self._shortened(msg, asked) if asked is not None else []
         else:
             events.append(PeerRenamed(old, new))
         for room in self.rooms.values():

@@ -260,9 +260,12 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         if code == n.RPL_WELCOME:
             self.registered = True
             self.server_name = msg.source or ""
+            asked = self.nick
             if msg.params:
                 self.nick = msg.params[0]
-            return [Registered(self.nick, args[-1] if args else "")]
+            welcome: list[Event] = [Registered(self.nick, args[-1] if args else "")]
+            # Before Registered, so the app shows it with the welcome.
+            return self._shortened(msg, asked) + welcome
         if code in _NICK_TAKEN and not self.registered and self.alt_nick_on_collision:
             nicklen = self._nicklen()
             alt = self.nick[: nicklen - 1] + "_"

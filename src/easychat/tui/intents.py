@@ -90,7 +90,7 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
                 app.handle(event)
     elif isinstance(intent, cmd.Nick):
         # Not the nick a reconnect asks for until the server accepts it (NICK back).
-        out.append(Message("NICK", (intent.nick,)))
+        out += session.change_nick(intent.nick)
     elif isinstance(intent, cmd.Topic):
         if here is None or not session.is_channel(here):
             chat.show_info("/topic works in a room.", LineKind.ERROR)
