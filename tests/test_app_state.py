@@ -346,3 +346,27 @@ async def test_connection_notices_reach_every_conversation(
         )
         assert all(has_text(conv, "Disconnected") for conv in every)
         assert lobby.unread == 0
+
+
+def member_list(screen: ChatScreen) -> list[str]:
+    """The member list's entries as shown."""
+    members = screen.query_one("#members", OptionList)
+    return [str(members.get_option_at_index(i).prompt) for i in range(members.option_count)]
+
+
+async def test_away_members_are_marked(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 23: someone away shows as away in the member list (from WHO on joining)."""
+    doe = peers("Doe")
+    await doe.register()
+    await doe.send("AWAY :lunch")
+    await doe.expect("306")
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await wait_for(pilot, lambda: "@Doe (away)" in member_list(screen), what="the mark")
+        assert not any("WHO" in line.text for line in screen.conversations.current.lines)
+        assert "John" in member_list(screen)
+        await send_text(pilot, "/away brb")
+        await wait_for(pilot, lambda: "John (away)" in member_list(screen), what="our mark")

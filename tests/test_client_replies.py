@@ -107,3 +107,47 @@ def test_nick_shortened_by_nick_command_is_reported() -> None:
     assert texts(feed(session, ":Johnathan!john@host NICK Guest42")) == [
         "You are now known as Guest42"
     ]
+
+
+def in_room(session: Session, *names: str) -> None:
+    feed(
+        session,
+        ":john!john@h JOIN #lobby",
+        f":easychat.local 353 john = #lobby :{' '.join(names)}",
+        ":easychat.local 366 john #lobby :End of /NAMES list",
+    )
+
+
+def away_of(session: Session) -> dict[str, bool]:
+    return {m.nick: m.away for m in session.members("#lobby")}
+
+
+def test_who_flags_mark_away_members_silently() -> None:
+    """Item 23: WHO's H/G flags mark who is away; the client's own WHO shows no lines."""
+    session = registered()
+    in_room(session, "john", "Doe", "Roe")
+    assert [m.params for m in session.who("#lobby")] == [("#lobby",)]
+    events = feed(
+        session,
+        ":easychat.local 352 john #lobby doe h easychat.local Doe G :0 Doe",
+        ":easychat.local 352 john #lobby roe h easychat.local Roe H@ :0 Roe",
+        ":easychat.local 315 john #lobby :End of WHO list",
+    )
+    assert texts(events) == []
+    assert away_of(session) == {"john": False, "Doe": True, "Roe": False}
+
+
+def test_away_notify_and_away_replies_update_members() -> None:
+    """Item 23: away-notify's AWAY, a 301 and our own 305/306 keep the marks current."""
+    session = registered()
+    in_room(session, "john", "Doe", "Roe")
+    feed(session, ":Roe!roe@h AWAY :coffee")
+    assert away_of(session)["Roe"] is True
+    feed(session, ":Roe!roe@h AWAY")
+    assert away_of(session)["Roe"] is False
+    feed(session, ":easychat.local 301 john Doe :lunch")
+    assert away_of(session)["Doe"] is True
+    feed(session, ":easychat.local 306 john :You have been marked as being away")
+    assert away_of(session)["john"] is True
+    feed(session, ":easychat.local 305 john :You are no longer marked as being away")
+    assert away_of(session)["john"] is False

@@ -26,6 +26,7 @@ class Member:
 
     nick: str
     prefixes: str = ""
+    away: bool = False  # from WHO's G flag, away-notify or a 301
 
 
 @dataclass(slots=True)
@@ -52,6 +53,9 @@ class RoomsMixin:
     fold: Callable[[str], str]
     # The nick a /nick asked for, until the server's NICK answers it.
     asked_nick: str | None = None
+    # Rooms (folded) whose WHO the session itself asked for: its replies
+    # update the away marks without being shown.
+    _who_pending: frozenset[str] = frozenset()
 
     if TYPE_CHECKING:
 
@@ -71,6 +75,48 @@ class RoomsMixin:
             return []
         text = f"The server shortened your nick: your nick is now {self.nick}"
         return [self._line(msg, None, LineKind.INFO, text)]
+
+    def who(self, channel: str) -> list[Message]:
+        """A WHO of `channel` to learn who is away (its replies are not shown)."""
+        self._who_pending = self._who_pending | {self.fold(channel)}
+        return [Message("WHO", (channel,))]
+
+    def _who_reply(self, args: tuple[str, ...]) -> list[Event] | None:
+        """RPL_WHOREPLY `<channel> <user> <host> <server> <nick> <flags> :<hops> <name>`.
+
+        Returns the events, or None when the user asked (the line is shown too).
+        """
+        room = self.room(args[0]) if len(args) >= 6 else None
+        if room is not None:
+            member = room.members.get(self.fold(args[4]))
+            if member is not None:
+                member.away = args[5].startswith("G")
+        if self.fold(args[0] if args else "") not in self._who_pending:
+            return None
+        return [MembersChanged(room.name)] if room is not None else []
+
+    def _end_of_who(self, args: tuple[str, ...]) -> bool:
+        """RPL_ENDOFWHO: whether it ends a WHO the session asked for (not shown)."""
+        folded = self.fold(args[0]) if args else ""
+        mine = folded in self._who_pending
+        self._who_pending = self._who_pending - {folded}
+        return mine
+
+    def set_away(self, nick: str, away: bool) -> list[Event]:
+        """Marks `nick` away (or back) in every room we share."""
+        events: list[Event] = []
+        for room in self.rooms.values():
+            member = room.members.get(self.fold(nick))
+            if member is not None and member.away != away:
+                member.away = away
+                events.append(MembersChanged(room.name))
+        return events
+
+    def _on_away(self, msg: Message) -> list[Event]:
+        # away-notify: `AWAY :reason` when someone goes away, bare `AWAY` on return.
+        if msg.nick is None:
+            return []
+        return self.set_away(msg.nick, bool(msg.params and msg.params[0]))
 
     def room(self, name: str) -> Room | None:
         """The room `name`, if we are in it."""

@@ -56,6 +56,7 @@ WANTED_CAPS = frozenset(
         "echo-message",
         "message-tags",
         "batch",
+        "away-notify",
         HISTORY_CAP,
     }
 )
@@ -282,6 +283,17 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
                 text = f"Nickname {detail} belongs to an account: enter its password"
                 return [RegistrationFailed(text)]
             return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
+        away_events: list[Event] = []
+        if code == n.RPL_WHOREPLY:
+            handled = self._who_reply(args)
+            if handled is not None:
+                return handled
+        elif code == n.RPL_ENDOFWHO and self._end_of_who(args):
+            return []
+        elif code == n.RPL_AWAY and args:
+            away_events = self.set_away(args[0], True)
+        elif code in (n.RPL_NOWAWAY, n.RPL_UNAWAY):
+            away_events = self.set_away(self.nick, code == n.RPL_NOWAWAY)
         if code == n.RPL_ISUPPORT:
             self._isupport(args[:-1])
         elif code == n.RPL_NAMREPLY and len(args) >= 3:
@@ -308,7 +320,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin):
         text = replies.describe(code, args) or text
         if code in _STATUS:
             return [self._line(msg, SERVER_CONVERSATION, LineKind.INFO, text.strip())]
-        return [self._line(msg, None, kind, text.strip())]
+        return [*away_events, self._line(msg, None, kind, text.strip())]
 
     def _nicklen(self) -> int:
         value = self.isupport.get("NICKLEN", "")

@@ -371,6 +371,10 @@ class EasyChatApp(App[None]):
                     chat.add_line(Line(event.channel, LineKind.INFO, "", line.text, line.time))
                 self._welcome = []
             load_history(session, self.connection, room)
+            if room is chat.conversations.current and self.connection is not None:
+                # Who is away: one WHO for the room in view (not every rejoined
+                # room, which would spend the flood budget of a reconnect).
+                self.connection.send(session.who(room.name))
         elif isinstance(event, HistoryBatch):
             merge_page(chat, event, self.store, session, self.connection)
         elif isinstance(event, HistoryFailed):
