@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -370,3 +371,18 @@ async def test_away_members_are_marked(
         assert "John" in member_list(screen)
         await send_text(pilot, "/away brb")
         await wait_for(pilot, lambda: "John (away)" in member_list(screen), what="our mark")
+
+
+async def test_lag_is_shown_in_the_title(server: RunningServer, tmp_path: Path) -> None:
+    """Item 23: the app PINGs the server now and then and shows "lag 0.00 s" in the title."""
+    app = make_app(server.port, tmp_path)
+    app.lag_interval = 0.2
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        title = screen.query_one("#topic", Static)
+        await wait_for(
+            pilot,
+            lambda: re.search(r"lag \d+\.\d\d s$", str(title.render())) is not None,
+            what="the lag in the title",
+        )
+        assert str(title.render()).startswith("#lobby")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from easychat.client.events import Event, Line, LineKind
+from easychat.client.events import Event, Lag, Line, LineKind
 from easychat.client.session import Session
 from easychat.proto.message import parse
 
@@ -151,3 +151,19 @@ def test_away_notify_and_away_replies_update_members() -> None:
     assert away_of(session)["john"] is True
     feed(session, ":easychat.local 305 john :You are no longer marked as being away")
     assert away_of(session)["john"] is False
+
+
+def test_lag_is_measured_by_a_ping_of_our_own() -> None:
+    """Item 23: a PING with our token and its PONG give the lag; one ping at a time."""
+    now = [100.0]
+    session = registered()
+    session.lag_clock = lambda: now[0]
+    (ping,) = session.lag_ping()
+    assert ping.command == "PING"
+    assert session.lag_ping() == []  # still waiting for the answer
+    now[0] = 100.25
+    assert session.lag_waiting() == 0.25
+    events = feed(session, f":easychat.local PONG easychat.local :{ping.params[0]}")
+    assert events == [Lag(0.25)]
+    assert session.lag_waiting() is None
+    assert feed(session, ":easychat.local PONG easychat.local :someone-else") == []

@@ -147,6 +147,14 @@ class HistoryFailed:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """Our PING took `seconds` to come back (or, with `answered` False, has waited that long)."""
+
+    seconds: float
+    answered: bool = True
+
+
 Event = (
     Line
     | Registered
@@ -161,4 +169,5 @@ Event = (
     | HistoryBatch
     | HistoryFailed
     | RateLimited
+    | Lag
 )

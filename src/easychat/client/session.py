@@ -29,6 +29,7 @@ from easychat.client.history import (
     MAX_PENDING_HISTORY,
     HistoryMixin,
 )
+from easychat.client.lag import LagMixin
 from easychat.client.rooms import Member, Room, RoomsMixin
 from easychat.client.split import split_message, text_budget
 from easychat.proto import numerics as n
@@ -113,7 +114,7 @@ _SILENT = {
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-class Session(AuthMixin, RoomsMixin, HistoryMixin):
+class Session(AuthMixin, RoomsMixin, HistoryMixin, LagMixin):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each

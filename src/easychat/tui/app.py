@@ -21,6 +21,7 @@ from easychat.client.events import (
     HistoryBatch,
     HistoryFailed,
     Joined,
+    Lag,
     Left,
     Line,
     LineKind,
@@ -72,6 +73,10 @@ SMART_FILTER_SECONDS = 600.0
 # a server that accepted the connection but says nothing in that time is not
 # answering, or not an IRC server. SASL and a slow MOTD fit well within it.
 LOGIN_TIMEOUT = 15.0
+
+# Seconds between our lag PINGs (irssi's lag_check_time is 60 s, weechat's
+# irc.server.lag_check 60 s; 30 s keeps the figure fresh at one short line).
+LAG_INTERVAL = 30.0
 
 # Speakers remembered for the smart filter; past this, those silent longer
 # than SMART_FILTER_SECONDS are forgotten (a bound for huge busy rooms).
@@ -159,6 +164,7 @@ class EasyChatApp(App[None]):
         self._spoke: dict[tuple[str, str], float] = {}
         self._closer: asyncio.Future[None] | None = None
         self.login_timeout = LOGIN_TIMEOUT  # tests shorten it
+        self.lag_interval = LAG_INTERVAL  # likewise
         # The server as the chat screen names it (IPv6 in brackets).
         self.address = ""
 
@@ -277,6 +283,7 @@ class EasyChatApp(App[None]):
         connection.send(session.start())
         failure: str | None = None
         answered = False
+        lag: asyncio.Task[None] | None = None
         try:
             async with asyncio.timeout(self.login_timeout) as deadline:
                 async for msg in connection.messages():
@@ -287,6 +294,7 @@ class EasyChatApp(App[None]):
                         if isinstance(event, Registered):
                             deadline.reschedule(None)
                             self._rejoin(connection)
+                            lag = asyncio.create_task(self._measure_lag(session, connection))
                         self.post_message(self.NetEvent(event))
                     connection.send(session.take_outgoing())
                     if failure is not None and not session.registered:
@@ -299,7 +307,19 @@ class EasyChatApp(App[None]):
                 if not answered
                 else f"The server at {self.address} did not finish logging in within {limit}"
             )
+        finally:
+            if lag is not None:
+                lag.cancel()
         return failure
+
+    async def _measure_lag(self, session: Session, connection: ClientConnection) -> None:
+        """Every `lag_interval`, PINGs the server; the PONG's delay shows as the lag."""
+        while True:
+            await asyncio.sleep(self.lag_interval)
+            waiting = session.lag_waiting()
+            if waiting is not None:  # still unanswered: say how long so far
+                self.post_message(self.NetEvent(Lag(waiting, answered=False)))
+            connection.send(session.lag_ping())
 
     def _rejoin(self, connection: ClientConnection) -> None:
         """On registering, joins the rooms we were in (never one parted or kicked from)."""
@@ -381,6 +401,8 @@ class EasyChatApp(App[None]):
             page_failed(chat, event)
         elif isinstance(event, RateLimited):
             chat.show_wait(event.wait)
+        elif isinstance(event, Lag):
+            chat.set_lag(event.seconds, answered=event.answered)
         elif isinstance(event, Left):
             self.state.left(event.channel)
             chat.set_members(event.channel, [])

@@ -76,6 +76,7 @@ class ChatScreen(Screen[None]):
         self.ready = False  # widgets exist; until then only the model changes
         self._wait_until = 0.0
         self._wait_timer: Timer | None = None
+        self.lag = ""  # "lag 0.12 s", shown at the end of the title
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -145,6 +146,11 @@ class ChatScreen(Screen[None]):
     def set_topic(self, channel: str, topic: str) -> None:
         """Updates a room's topic."""
         self.topics[casefold(channel)] = topic
+        self.refresh_topic()
+
+    def set_lag(self, seconds: float, *, answered: bool = True) -> None:
+        """Shows the server's lag in the title (at least `seconds` while unanswered)."""
+        self.lag = f"lag {seconds:.2f} s" if answered else f"lag ≥ {seconds:.0f} s"
         self.refresh_topic()
 
     def set_banner(self, text: str) -> None:
@@ -259,6 +265,8 @@ class ChatScreen(Screen[None]):
         conv = self.conversations.current
         topic = self.topics.get(casefold(conv.name), "")
         text = f"{conv.name} — {topic}" if topic else conv.name
+        if self.lag:
+            text += f" · {self.lag}"
         self.query_one("#topic", Static).update(text)
 
     # -- user input ------------------------------------------------------------
