@@ -347,6 +347,7 @@ async def test_connection_notices_reach_every_conversation(
         )
         assert all(has_text(conv, "Disconnected") for conv in every)
         assert lobby.unread == 0
+        assert screen.conversations.server.unread == 0  # the reconnect burst is not unread
 
 
 def member_list(screen: ChatScreen) -> list[str]:
@@ -386,3 +387,45 @@ async def test_lag_is_shown_in_the_title(server: RunningServer, tmp_path: Path) 
             what="the lag in the title",
         )
         assert str(title.render()).startswith("#lobby")
+
+
+async def test_reconnect_under_another_nick_says_so(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """Item 15: a reconnect that gets `John_` (John taken meanwhile) announces the new nick."""
+    first = make_server()
+    port = first.port
+    app = make_app(port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        await asyncio.to_thread(first.stop)
+        await wait_for(pilot, lambda: not lobby.active, what="the drop")
+        make_server(port=port)
+        holder = Peer(port, "John")
+        try:
+            await holder.register()
+            await wait_for(pilot, lambda: reconnected(screen), timeout=RECONNECT, what="reconnect")
+            assert screen.nick == "John_"
+            assert has_text(lobby, "You are now known as John_")
+            assert has_text(screen.conversations.server, "You are now known as John_")
+        finally:
+            holder.close()
+
+
+async def test_retries_are_told_once_in_conversations(
+    make_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    """Item 20: the drop is told in every conversation; each further retry in the server window."""
+    first = make_server()
+    app = make_app(first.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        lobby = screen.conversations.current
+        await asyncio.to_thread(first.stop)
+        server_window = screen.conversations.server
+        await wait_for(
+            pilot, lambda: has_text(server_window, "retrying"), timeout=RECONNECT, what="a retry"
+        )
+        assert has_text(lobby, "Disconnected")
+        assert not has_text(lobby, "retrying")

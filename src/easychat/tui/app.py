@@ -165,6 +165,7 @@ class EasyChatApp(App[None]):
         self._closer: asyncio.Future[None] | None = None
         self.login_timeout = LOGIN_TIMEOUT  # tests shorten it
         self.lag_interval = LAG_INTERVAL  # likewise
+        self._offline = False  # the drop was already told in every conversation
         # The server as the chat screen names it (IPv6 in brackets).
         self.address = ""
 
@@ -179,6 +180,7 @@ class EasyChatApp(App[None]):
 
     def on_login_screen_login_requested(self, request: LoginScreen.LoginRequested) -> None:
         self.leaving = False
+        self._offline = False
         self.wanted_nick = request.nick
         self.password = request.password or None
         self.create_account = request.create_account
@@ -339,7 +341,13 @@ class EasyChatApp(App[None]):
             if not message.connected:
                 conv.active = conv.kind is not ConversationKind.ROOM and conv.active
         self.chat.refresh_sidebar()  # rooms show dimmed until rejoined
-        self._tell_everywhere(message.text, kind)
+        if self._offline and not message.connected:
+            # Each further retry: the banner and the server window, not
+            # another line in every conversation per attempt.
+            self.chat.add_line(Line(SERVER_CONVERSATION, kind, "", message.text, time.time()))
+        else:
+            self._tell_everywhere(message.text, kind)
+        self._offline = not message.connected
 
     def _tell_everywhere(self, text: str, kind: LineKind = LineKind.INFO) -> None:
         """A connection notice: in every room and chat it concerns, and the server window."""
@@ -436,7 +444,8 @@ class EasyChatApp(App[None]):
                 chat.add_line(Line(event.new, LineKind.EVENT, event.old, text, time.time()))
                 chat.refresh_all()
         elif isinstance(event, ServerClosed):
-            chat.show_info(f"The server closed the connection: {event.reason}", LineKind.ERROR)
+            text = f"The server closed the connection: {event.reason}"
+            self._tell_everywhere(text, LineKind.ERROR)
 
     def _registered(self, event: Registered) -> None:
         welcome = Line(None, LineKind.INFO, "", event.welcome, time.time())
@@ -464,6 +473,7 @@ class EasyChatApp(App[None]):
                 load_history(self.session, self.connection, conv)
         else:
             self.chat.set_banner("")
+            self._offline = False
             self._tell_everywhere("Reconnected. " + event.welcome)
             if event.nick != self.chat.nick:
                 self._tell_everywhere(f"You are now known as {event.nick}")
@@ -609,6 +619,8 @@ class EasyChatApp(App[None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: says goodbye to the server (QUIT) before the app exits."""
+        if self.chat is not None and self.connection is None:
+            self._save_read_marks(self.chat)  # (leave() saves them otherwise)
         if self.connection is not None:
             self.leave(None)
             if self._closer is not None:
