@@ -429,3 +429,30 @@ async def test_retries_are_told_once_in_conversations(
         )
         assert has_text(lobby, "Disconnected")
         assert not has_text(lobby, "retrying")
+
+
+async def test_a_parted_autojoined_room_stays_parted(
+    server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
+) -> None:
+    """Item 16: #lobby, parted, is parted again when the server autojoins it on a reconnect."""
+    doe = peers("Doe")
+    await doe.register()
+    app = make_app(server.port, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await log_in(pilot, app)
+        await send_text(pilot, "/join #stay")
+        await wait_for(pilot, lambda: app.session.room("#stay") is not None, what="#stay")
+        await send_text(pilot, "/part #lobby")
+        await wait_for(pilot, lambda: app.session.room("#lobby") is None, what="the part")
+        drop_connection(app)
+        await wait_for(pilot, lambda: reconnected(screen), timeout=RECONNECT, what="reconnect")
+        await wait_for(pilot, lambda: app.session.room("#stay") is not None, what="#stay again")
+        await doe.send("NAMES #lobby")
+        await doe.expect("366")  # by now the server has handled the client's PART too
+        await wait_for(pilot, lambda: app.session.room("#lobby") is None, what="#lobby parted")
+        lobby = screen.conversations.get("#lobby")
+        assert lobby is not None
+        assert lobby.left
+        # Asking for it again works.
+        await send_text(pilot, "/join #lobby")
+        await wait_for(pilot, lambda: app.session.room("#lobby") is not None, what="rejoined")

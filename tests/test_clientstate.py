@@ -49,3 +49,14 @@ def test_unreadable_state_is_reported_and_replaced(tmp_path: Path) -> None:
     assert "x.state.json" in problems[0]
     state.joined("#a")
     assert ClientState(path).rooms() == [("#a", None)]
+
+
+def test_parted_rooms_are_remembered_until_joined_again(tmp_path: Path) -> None:
+    """Item 16: a room the user left stays left across runs until they join it again."""
+    path = tmp_path / "s.state.json"
+    state = ClientState(path)
+    state.joined("#lobby")
+    state.left("#lobby")
+    assert ClientState(path).was_left("#LOBBY")
+    state.joined("#lobby")
+    assert not ClientState(path).was_left("#lobby")

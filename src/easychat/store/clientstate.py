@@ -71,6 +71,9 @@ class ClientState:
         self._rooms: dict[str, tuple[str, str | None]] = {}
         self._private: dict[str, str] = {}
         self._read: dict[str, ReadMark] = {}
+        # Rooms the user left, so one the server joins us to by itself (an
+        # autojoin like #lobby) is parted again rather than kept.
+        self._parted: dict[str, str] = {}
         if path is not None and path.exists():
             try:
                 self._load(json.loads(path.read_text(encoding="utf-8")))
@@ -89,6 +92,8 @@ class ClientState:
             self._rooms[casefold(room["name"])] = (str(room["name"]), str(key) if key else None)
         for name in data["private"]:
             self._private[casefold(name)] = str(name)
+        for name in data.get("parted", []):
+            self._parted[casefold(name)] = str(name)
         for name, mark in data["read"].items():
             msgid = mark.get("msgid")
             self._read[casefold(name)] = ReadMark(float(mark["time"]), msgid and str(msgid))
@@ -113,12 +118,18 @@ class ClientState:
         folded = casefold(room)
         old = self._rooms.get(folded)
         self._rooms[folded] = (room, key or (old[1] if old else None))
+        self._parted.pop(folded, None)
         self.save()
 
     def left(self, room: str) -> None:
         """We parted or were kicked from `room`: never rejoin it by ourselves."""
-        if self._rooms.pop(casefold(room), None) is not None:
-            self.save()
+        self._rooms.pop(casefold(room), None)
+        self._parted[casefold(room)] = room
+        self.save()
+
+    def was_left(self, room: str) -> bool:
+        """Whether the user left `room` (and has not joined it again since)."""
+        return casefold(room) in self._parted
 
     def opened_private(self, nick: str) -> None:
         """A private conversation with `nick` is open."""
@@ -170,6 +181,7 @@ class ClientState:
                 for name, key in self._rooms.values()
             ],
             "private": list(self._private.values()),
+            "parted": list(self._parted.values()),
             "read": {
                 # The display spelling of a read mark's conversation is not
                 # kept: the folded name finds it again.

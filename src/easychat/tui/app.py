@@ -378,6 +378,12 @@ class EasyChatApp(App[None]):
             self._line(chat, event)
         elif isinstance(event, Joined):
             folded = session.fold(event.channel)
+            if folded not in self.focus_on_join and self.state.was_left(event.channel):
+                # The server joined us by itself (autojoin) to a room the user
+                # left: leave it again, as they asked.
+                if self.connection is not None:
+                    self.connection.send([Message("PART", (event.channel,))])
+                return
             focus = (
                 folded in self.focus_on_join
                 or chat.conversations.current is chat.conversations.server
@@ -416,7 +422,7 @@ class EasyChatApp(App[None]):
             chat.set_members(event.channel, [])
             chat.set_topic(event.channel, "")
             conv = chat.conversations.get(event.channel)
-            if conv is not None:
+            if conv is not None and not conv.left:  # (not again when autojoins are parted)
                 conv.active = False
                 conv.left = True
                 why = f" ({event.reason})" if event.reason else ""
