@@ -1,4 +1,4 @@
-"""Tests for the client's remembered state file (rooms, private chats, read marks)."""
+"""Tests for what the client keeps per server (the state file) and its join-filter setting."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from easychat.cli import JOIN_OPTIONS, build_parser
+from easychat.settings import SettingsError, resolve
 from easychat.store.clientstate import ClientState, ReadMark, StateError, state_path
 
 
@@ -60,3 +62,15 @@ def test_parted_rooms_are_remembered_until_joined_again(tmp_path: Path) -> None:
     assert ClientState(path).was_left("#LOBBY")
     state.joined("#lobby")
     assert not ClientState(path).was_left("#lobby")
+
+
+def test_joins_setting_by_flag_variable_and_check() -> None:
+    """Item 18: --joins / EASYCHAT_JOINS picks the join filter; other values are refused."""
+    parser = build_parser()
+    assert resolve(parser.parse_args(["join"]), JOIN_OPTIONS, {})["joins"] == "smart"
+    args = parser.parse_args(["join", "--joins", "all"])
+    assert resolve(args, JOIN_OPTIONS, {})["joins"] == "all"
+    env = {"EASYCHAT_JOINS": "None"}
+    assert resolve(parser.parse_args(["join"]), JOIN_OPTIONS, env)["joins"] == "none"
+    with pytest.raises(SettingsError, match="must be one of smart, all, none"):
+        resolve(parser.parse_args(["join"]), JOIN_OPTIONS, {"EASYCHAT_JOINS": "some"})

@@ -100,6 +100,13 @@ BASE_SERVE_OPTIONS = (
 SERVE_OPTIONS = (*BASE_SERVE_OPTIONS, *TLS_OPTIONS, *LIMIT_OPTIONS, *ACCESS_OPTIONS)
 
 
+def _one_of(text: str, choices: tuple[str, ...]) -> str:
+    """`text` if it is one of `choices` (any case), else a ValueError naming them."""
+    if text.lower() not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}")
+    return text.lower()
+
+
 JOIN_OPTIONS = (
     Option("nick", str, "", "nickname to fill in on the login screen"),
     Option(
@@ -110,6 +117,13 @@ JOIN_OPTIONS = (
         " or 127.0.0.1:6697 with TLS)",
     ),
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
+    Option(
+        "joins",
+        lambda text: _one_of(text, ("smart", "all", "none")),
+        "smart",
+        "which joins, parts and quits of others to show: smart (of people who spoke in"
+        " the last 10 minutes), all or none",
+    ),
     Option(
         "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
     ),
@@ -155,13 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--auto", action="store_true", help="log in straight away")
     join.add_argument("--no-log", action="store_true", help="keep no local log")
     join.add_argument("--no-timestamps", action="store_true", help="hide the time of each line")
-    join.add_argument(
-        "--joins",
-        choices=("smart", "all", "none"),
-        default="smart",
-        help="which joins, parts and quits of others to show: of people who spoke in the"
-        " last 10 minutes (smart, the default), all, or none",
-    )
     return parser
 
 
@@ -243,7 +250,7 @@ def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
             auto=args.auto,
             theme=settings["theme"],
             timestamps=not args.no_timestamps,
-            joins=args.joins,
+            joins=settings["joins"],
             log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
             log_enabled=not args.no_log,
         )
