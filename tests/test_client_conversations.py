@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from easychat.client.conversations import Conversation, ConversationKind, Conversations
 from easychat.client.events import Line, LineKind
+from easychat.client.smartfilter import SMART_FILTER_SECONDS, JoinFilter
 from easychat.proto.names import casefold_for
 
 ROOM = ConversationKind.ROOM
@@ -260,3 +261,23 @@ def test_lines_after_the_read_mark_are_new_until_switched_away() -> None:
     lobby.lines.append(Line("#lobby", LineKind.MESSAGE, "doe", "last", 20.0))
     convs.switch(convs.server)
     assert (lobby.new_after, lobby.read_time) == (None, 20.0)
+
+
+def test_smart_join_filter_shows_recent_speakers_only() -> None:
+    """Item 18: a quit shows for someone who spoke within SMART_FILTER_SECONDS, not later."""
+    join_filter = JoinFilter("smart")
+    fold = str.lower
+    join_filter.note(Line("#a", LineKind.MESSAGE, "Doe", "hi", 1000.0), fold)
+    quit_soon = Line(
+        "#a", LineKind.EVENT, "doe", "doe quit", 1000.0 + SMART_FILTER_SECONDS, presence=True
+    )
+    quit_late = Line(
+        "#a", LineKind.EVENT, "doe", "doe quit", 1001.0 + SMART_FILTER_SECONDS, presence=True
+    )
+    elsewhere = Line("#b", LineKind.EVENT, "doe", "doe quit", 1001.0, presence=True)
+    assert join_filter.shows(quit_soon, fold)
+    assert not join_filter.shows(quit_late, fold)
+    assert not join_filter.shows(elsewhere, fold)
+    assert join_filter.shows(Line("#b", LineKind.MESSAGE, "roe", "x", 0.0), fold)
+    assert JoinFilter("all").shows(elsewhere, fold)
+    assert not JoinFilter("none").shows(quit_soon, fold)

@@ -35,6 +35,7 @@ from easychat.client.events import (
     TopicChanged,
 )
 from easychat.client.session import Session
+from easychat.client.smartfilter import JoinFilter
 from easychat.net.client import (
     ClientConnection,
     ConnectError,
@@ -44,8 +45,9 @@ from easychat.net.client import (
 )
 from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
+from easychat.proto.names import casefold
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
-from easychat.store.clientstate import ClientState, ReadMark, state_path
+from easychat.store.clientstate import ClientState, state_path
 from easychat.tui.chat import ChatScreen
 from easychat.tui.history import (
     HISTORY_PAGE,
@@ -58,16 +60,17 @@ from easychat.tui.history import (
 )
 from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.login import LoginScreen
+from easychat.tui.state import (
+    came_back,
+    joined,
+    left,
+    rejoin_messages,
+    reopen_private,
+    save_read_marks,
+)
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
-__all__ = ["HISTORY_PAGE", "JOIN_FILTERS", "SMART_FILTER_SECONDS", "ClientSettings", "EasyChatApp"]
-
-# Which joins, parts and quits of others a room shows: all of them, none, or
-# ("smart", weechat's smart filter) only those of people who spoke recently.
-JOIN_FILTERS = ("smart", "all", "none")
-
-# "Recently" for the smart filter: weechat's default (irc.look.smart_filter_delay).
-SMART_FILTER_SECONDS = 600.0
+__all__ = ["HISTORY_PAGE", "ClientSettings", "EasyChatApp"]
 
 # How long logging in may take, from the TCP connection to the welcome (001):
 # a server that accepted the connection but says nothing in that time is not
@@ -77,10 +80,6 @@ LOGIN_TIMEOUT = 15.0
 # Seconds between our lag PINGs (irssi's lag_check_time is 60 s, weechat's
 # irc.server.lag_check 60 s; 30 s keeps the figure fresh at one short line).
 LAG_INTERVAL = 30.0
-
-# Speakers remembered for the smart filter; past this, those silent longer
-# than SMART_FILTER_SECONDS are forgotten (a bound for huge busy rooms).
-MAX_SPEAKERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,7 @@ class ClientSettings:
     auto: bool = False
     theme: str | None = None
     timestamps: bool = True
-    joins: str = "smart"  # one of JOIN_FILTERS
+    joins: str = "smart"  # one of client.smartfilter.JOIN_FILTERS
     log_dir: Path | None = None
     log_enabled: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -160,8 +159,7 @@ class EasyChatApp(App[None]):
         # The welcome and what came before it (account created, logged in):
         # shown in the server window, then again in the first room joined.
         self._welcome: list[Line] = []
-        # (folded room, folded nick) -> when that person last spoke there.
-        self._spoke: dict[tuple[str, str], float] = {}
+        self.join_filter = JoinFilter(self.settings.joins)
         self._closer: asyncio.Future[None] | None = None
         self.login_timeout = LOGIN_TIMEOUT  # tests shorten it
         self.lag_interval = LAG_INTERVAL  # likewise
@@ -295,7 +293,7 @@ class EasyChatApp(App[None]):
                             failure = event.reason
                         if isinstance(event, Registered):
                             deadline.reschedule(None)
-                            self._rejoin(connection)
+                            connection.send(rejoin_messages(self.state))
                             lag = asyncio.create_task(self._measure_lag(session, connection))
                         self.post_message(self.NetEvent(event))
                     connection.send(session.take_outgoing())
@@ -322,11 +320,6 @@ class EasyChatApp(App[None]):
             if waiting is not None:  # still unanswered: say how long so far
                 self.post_message(self.NetEvent(Lag(waiting, answered=False)))
             connection.send(session.lag_ping())
-
-    def _rejoin(self, connection: ClientConnection) -> None:
-        """On registering, joins the rooms we were in (never one parted or kicked from)."""
-        for name, key in self.state.rooms():
-            connection.send([Message("JOIN", (name, key) if key else (name,))])
 
     def on_easy_chat_app_login_failed(self, message: LoginFailed) -> None:
         self.login.show_error(message.reason)
@@ -377,38 +370,11 @@ class EasyChatApp(App[None]):
         if isinstance(event, Line):
             self._line(chat, event)
         elif isinstance(event, Joined):
-            folded = session.fold(event.channel)
-            if folded not in self.focus_on_join and self.state.was_left(event.channel):
-                # The server joined us by itself (autojoin) to a room the user
-                # left: leave it again, as they asked.
-                if self.connection is not None:
-                    self.connection.send([Message("PART", (event.channel,))])
-                return
-            focus = (
-                folded in self.focus_on_join
-                or chat.conversations.current is chat.conversations.server
-            )
-            self.focus_on_join.discard(folded)
-            first = chat.conversations.get(event.channel) is None
-            self.state.joined(event.channel, self.join_keys.pop(folded, None))
-            chat.set_topic(event.channel, "")  # until this server's says otherwise
-            room = chat.open_conversation(
-                event.channel,
-                ConversationKind.ROOM,
-                local_history(self.store, event.channel),
-                focus=focus,
-            )
-            if first:
-                self._came_back(chat, room)
-            if focus and self._welcome:
+            room = joined(self, chat, event)
+            if room is not None and room is chat.conversations.current and self._welcome:
                 for line in self._welcome:
-                    chat.add_line(Line(event.channel, LineKind.INFO, "", line.text, line.time))
+                    chat.add_line(Line(room.name, LineKind.INFO, "", line.text, line.time))
                 self._welcome = []
-            load_history(session, self.connection, room)
-            if room is chat.conversations.current and self.connection is not None:
-                # Who is away: one WHO for the room in view (not every rejoined
-                # room, which would spend the flood budget of a reconnect).
-                self.connection.send(session.who(room.name))
         elif isinstance(event, HistoryBatch):
             merge_page(chat, event, self.store, session, self.connection)
         elif isinstance(event, HistoryFailed):
@@ -418,20 +384,7 @@ class EasyChatApp(App[None]):
         elif isinstance(event, Lag):
             chat.set_lag(event.seconds, answered=event.answered)
         elif isinstance(event, Left):
-            self.state.left(event.channel)
-            chat.set_members(event.channel, [])
-            chat.set_topic(event.channel, "")
-            conv = chat.conversations.get(event.channel)
-            if conv is not None and not conv.left:  # (not again when autojoins are parted)
-                conv.active = False
-                conv.left = True
-                why = f" ({event.reason})" if event.reason else ""
-                text = (
-                    f"You have left {conv.name}{why}. "
-                    f"/join {conv.name} to come back, /close to close it."
-                )
-                chat.add_line(Line(conv.name, LineKind.INFO, "", text, time.time()))
-                chat.refresh_sidebar()
+            left(self.state, chat, event)
         elif isinstance(event, MembersChanged):
             chat.set_members(event.channel, session.members(event.channel))
         elif isinstance(event, TopicChanged):
@@ -471,12 +424,7 @@ class EasyChatApp(App[None]):
             self.push_screen(self.chat)
             for line in self._welcome:
                 self.chat.add_line(line)
-            for name in self.state.private():
-                conv = self.chat.open_conversation(
-                    name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
-                )
-                self._came_back(self.chat, conv)
-                load_history(self.session, self.connection, conv)
+            reopen_private(self, self.chat)
         else:
             self.chat.set_banner("")
             self._offline = False
@@ -509,14 +457,15 @@ class EasyChatApp(App[None]):
             opened = chat.open_conversation(
                 name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
             )
-        if line.presence and not self._shows_presence(line):
+        fold = self.session.fold if self.session is not None else casefold
+        if not self.join_filter.shows(line, fold):
             conv = chat.conversations.get(name or "")
             if conv is not None:
                 to_local_log(self.store, conv, line)  # hidden, not lost
             return
-        self._note_speaker(line)
+        self.join_filter.note(line, fold)
         if opened is not None:
-            self._came_back(chat, opened)
+            came_back(self.state, chat, opened)
         conv = chat.add_line(line)
         if conv.kind is ConversationKind.PRIVATE:
             self.state.opened_private(conv.name)
@@ -544,49 +493,6 @@ class EasyChatApp(App[None]):
             self.focus_on_join.discard(session.fold(conv.name))
         self.state.closed(conv.name)
         chat.close_conversation(conv.name)
-
-    def _came_back(self, chat: ChatScreen, conv: Conversation) -> None:
-        """A conversation opened this run: later than where we stopped reading is new."""
-        mark = self.state.read_mark(conv.name)
-        if mark is None:
-            return
-        conv.new_after = mark.time
-        if conv is not chat.conversations.current:
-            conv.read_time = mark.time
-            conv.count_new(conv.history)
-        chat.show_paging(conv, "end")
-
-    def _save_read_marks(self, chat: ChatScreen) -> None:
-        """Remembers where the user stopped reading each conversation."""
-        for conv in chat.conversations.ordered():
-            if conv.kind is ConversationKind.SERVER:
-                continue
-            current = conv is chat.conversations.current
-            seen = conv.newest_time() if current or not conv.unread else conv.read_time
-            msgid = conv.newest_msgid() if current or not conv.unread else None
-            if seen > 0:
-                self.state.set_read(conv.name, ReadMark(seen, msgid), save=False)
-        self.state.save()
-
-    def _note_speaker(self, line: Line) -> None:
-        """Remembers when someone spoke in a room, for the smart join filter."""
-        if line.kind not in UNREAD_KINDS or line.conversation is None or self.session is None:
-            return
-        fold = self.session.fold
-        self._spoke[(fold(line.conversation), fold(line.sender))] = line.time
-        if len(self._spoke) > MAX_SPEAKERS:
-            cutoff = line.time - SMART_FILTER_SECONDS
-            self._spoke = {key: when for key, when in self._spoke.items() if when >= cutoff}
-
-    def _shows_presence(self, line: Line) -> bool:
-        """Whether someone's join, part or quit line is shown (the `joins` setting)."""
-        if self.settings.joins == "all":
-            return True
-        if self.settings.joins == "none" or self.session is None or line.conversation is None:
-            return False
-        fold = self.session.fold
-        spoke = self._spoke.get((fold(line.conversation), fold(line.sender)))
-        return spoke is not None and line.time - spoke <= SMART_FILTER_SECONDS
 
     # -- what the user typed, and scrolling back ----------------------------------
 
@@ -617,7 +523,7 @@ class EasyChatApp(App[None]):
         self.connection = None
         self.session = None
         if self.chat is not None:
-            self._save_read_marks(self.chat)
+            save_read_marks(self.state, self.chat)
             self.chat = None
             self.pop_screen()
         self._close_store()
@@ -626,7 +532,7 @@ class EasyChatApp(App[None]):
     async def action_quit(self) -> None:
         """Ctrl+Q: says goodbye to the server (QUIT) before the app exits."""
         if self.chat is not None and self.connection is None:
-            self._save_read_marks(self.chat)  # (leave() saves them otherwise)
+            save_read_marks(self.state, self.chat)  # (leave() saves them otherwise)
         if self.connection is not None:
             self.leave(None)
             if self._closer is not None:
