@@ -35,10 +35,11 @@ async def say_all(peer: Peer, target: str, texts: list[str]) -> None:
     await peer.expect("PONG")
 
 
+@pytest.mark.parametrize("how", ["leave", "exit"])
 async def test_what_arrived_while_away_is_marked_new(
-    history_server: RunningServer, tmp_path: Path
+    history_server: RunningServer, tmp_path: Path, how: str
 ) -> None:
-    """Item 19: after Leave, the next run marks the missed lines new and counts them."""
+    """Item 19: after Leave or the app's exit, the next run marks missed lines new, counted."""
     port = history_server.port
     doe = Peer(port, "Doe")
     try:
@@ -58,8 +59,11 @@ async def test_what_arrived_while_away_is_marked_new(
             dev = screen.conversations.get("#dev")
             assert dev is not None
             await wait_for(pilot, lambda: dev.unread == 1, what="the unread #dev line")
-            await pilot.click("#leave")
-            await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="login")
+            if how == "leave":
+                await pilot.click("#leave")
+                await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="login")
+        if how == "exit":  # the app closed without Leave: the server sees John go
+            await doe.expect("QUIT", lambda m: (m.source or "").startswith("John!"))
 
         await say_all(doe, "#lobby", ["missed 1", "missed 2"])
         await say_all(doe, "#dev", ["missed dev"])

@@ -531,13 +531,16 @@ class EasyChatApp(App[None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: says goodbye to the server (QUIT) before the app exits."""
-        if self.chat is not None and self.connection is None:
-            save_read_marks(self.state, self.chat)  # (leave() saves them otherwise)
         if self.connection is not None:
             self.leave(None)
             if self._closer is not None:
                 await asyncio.wait([self._closer], timeout=2.0)
         self.exit()
+
+    def on_unmount(self) -> None:
+        """The app is closing (without Leave): remembers where each conversation was read."""
+        if self.chat is not None:
+            save_read_marks(self.state, self.chat)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A network worker that failed is reported, never a silent stop."""
