@@ -9,6 +9,7 @@ from easychat.client.conversations import (
     Conversations,
 )
 from easychat.client.events import Line, LineKind
+from easychat.client.smartfilter import SMART_FILTER_SECONDS, JoinFilter
 from easychat.proto.names import casefold_for
 
 ROOM = ConversationKind.ROOM
@@ -238,3 +239,70 @@ def test_lines_past_the_cap_leave_memory_and_mark_the_local_log_as_holding_them(
     assert lobby.history == []
     assert len(lobby.lines) == SCROLLBACK_LINES
     assert lobby.lines[0].text == "n1"
+
+
+def test_only_messages_count_as_unread() -> None:
+    """Item 18: joins, quits and server text are not unread; messages, actions, notices are."""
+    convs = sample()
+    lobby, other = convs.get("#lobby"), convs.get("#b")
+    assert lobby is not None
+    assert other is not None
+    convs.switch(other)
+    for kind in (LineKind.EVENT, LineKind.INFO, LineKind.ERROR):
+        convs.add(Line("#lobby", kind, "doe", "doe joined #lobby", 0.0))
+    convs.add(Line("\0server", LineKind.INFO, "", "Welcome", 0.0))
+    assert (lobby.unread, convs.server.unread) == (0, 0)
+    for kind in (LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE):
+        convs.add(Line("#lobby", kind, "doe", "hi", 0.0))
+    assert lobby.unread == 3
+    assert not lobby.mentioned
+
+
+def test_private_message_marks_like_a_mention() -> None:
+    """Item 18: a private message marks its conversation as a mention does."""
+    convs = sample()
+    convs.add(line("doe", "hello"))
+    doe = convs.get("doe")
+    assert doe is not None
+    assert (doe.unread, doe.mentioned) == (1, True)
+
+
+def test_lines_after_the_read_mark_are_new_until_switched_away() -> None:
+    """Item 19: lines after where the user stopped reading count; the marker goes once read."""
+    convs = sample()
+    lobby = convs.get("#lobby")
+    assert lobby is not None
+    lobby.new_after = 10.0
+    lobby.count_new(
+        [
+            Line("#lobby", LineKind.MESSAGE, "doe", "seen", 9.0),
+            Line("#lobby", LineKind.MESSAGE, "doe", "new", 11.0),
+            Line("#lobby", LineKind.EVENT, "doe", "doe joined", 12.0),
+            Line("#lobby", LineKind.MESSAGE, "john", "mine", 13.0, own=True),
+        ]
+    )
+    assert lobby.unread == 1
+    convs.switch(lobby)
+    lobby.lines.append(Line("#lobby", LineKind.MESSAGE, "doe", "last", 20.0))
+    convs.switch(convs.server)
+    assert (lobby.new_after, lobby.read_time) == (None, 20.0)
+
+
+def test_smart_join_filter_shows_recent_speakers_only() -> None:
+    """Item 18: a quit shows for someone who spoke within SMART_FILTER_SECONDS, not later."""
+    join_filter = JoinFilter("smart")
+    fold = str.lower
+    join_filter.note(Line("#a", LineKind.MESSAGE, "Doe", "hi", 1000.0), fold)
+    quit_soon = Line(
+        "#a", LineKind.EVENT, "doe", "doe quit", 1000.0 + SMART_FILTER_SECONDS, presence=True
+    )
+    quit_late = Line(
+        "#a", LineKind.EVENT, "doe", "doe quit", 1001.0 + SMART_FILTER_SECONDS, presence=True
+    )
+    elsewhere = Line("#b", LineKind.EVENT, "doe", "doe quit", 1001.0, presence=True)
+    assert join_filter.shows(quit_soon, fold)
+    assert not join_filter.shows(quit_late, fold)
+    assert not join_filter.shows(elsewhere, fold)
+    assert join_filter.shows(Line("#b", LineKind.MESSAGE, "roe", "x", 0.0), fold)
+    assert JoinFilter("all").shows(elsewhere, fold)
+    assert not JoinFilter("none").shows(quit_soon, fold)

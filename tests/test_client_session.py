@@ -109,7 +109,7 @@ def test_cap_ls_without_wanted_caps_ends_negotiation() -> None:
 
 def test_cap_ls_requests_the_wanted_caps_offered() -> None:
     session = new_session()
-    feed(session, ":irc.example.net CAP * LS :sasl=PLAIN multi-prefix server-time=x away-notify")
+    feed(session, ":irc.example.net CAP * LS :sasl=PLAIN multi-prefix server-time=x account-notify")
     assert session.take_outgoing() == [Message("CAP", ("REQ", "multi-prefix server-time"))]
 
 
@@ -762,3 +762,10 @@ def test_answers_to_the_user_go_where_the_user_is() -> None:
     assert isinstance(event, Line)
     assert event.conversation is None
     assert event.kind is LineKind.ERROR
+
+
+def test_cap_ls_requests_away_notify() -> None:
+    """Away marks in the member list follow away-notify when the server offers it."""
+    session = new_session()
+    feed(session, ":irc.example.net CAP * LS :away-notify server-time")
+    assert session.take_outgoing() == [Message("CAP", ("REQ", "away-notify server-time"))]

@@ -116,6 +116,13 @@ SERVE_OPTIONS = (
 )
 
 
+def _one_of(text: str, choices: tuple[str, ...]) -> str:
+    """`text` if it is one of `choices` (any case), else a ValueError naming them."""
+    if text.lower() not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}")
+    return text.lower()
+
+
 JOIN_OPTIONS = (
     Option("nick", str, "", "nickname to fill in on the login screen"),
     Option(
@@ -127,6 +134,13 @@ JOIN_OPTIONS = (
         " 127.0.0.1:6667, or 127.0.0.1:6697 with TLS)",
     ),
     Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
+    Option(
+        "joins",
+        lambda text: _one_of(text, ("smart", "all", "none")),
+        "smart",
+        "which joins, parts and quits of others to show: smart (of people who spoke in"
+        " the last 10 minutes), all or none",
+    ),
     Option(
         "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
     ),
@@ -262,6 +276,7 @@ def client_settings(settings: dict[str, Any], args: argparse.Namespace) -> Clien
         timestamps=not args.no_timestamps,
         log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
         log_enabled=not args.no_log,
+        joins=settings["joins"],
         mouse=not settings["no_mouse"],
     )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
-from easychat.client.events import Event, RegistrationFailed
+from easychat.client.events import Event, Line, LineKind, RegistrationFailed
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 
@@ -57,6 +58,7 @@ class AuthMixin:
     _offered: set[str]
     _out: list[Message]
     _auth_pending: bool
+    clock: Callable[[], float]
 
     def auth_caps(self) -> set[str]:
         """Capabilities to request for logging in."""
@@ -96,6 +98,7 @@ class AuthMixin:
         code, args = msg.command, msg.params[1:]
         if code == n.RPL_LOGGEDIN and len(args) >= 2:
             self.account = args[1]
+            return [self._said(msg, f"You are logged in as {args[1]}")]
         elif code == n.RPL_LOGGEDOUT:
             self.account = None
         elif code == n.RPL_SASLSUCCESS:
@@ -110,7 +113,13 @@ class AuthMixin:
         # REGISTER SUCCESS <account> <message>; the 900 that follows logs us in.
         if msg.params[:1] == ("SUCCESS",) and self._auth_pending:
             self._finish_auth()
+            account = msg.params[1] if len(msg.params) > 2 else self.nick
+            return [self._said(msg, f"Account {account} created")]
         return []
+
+    def _said(self, msg: Message, text: str) -> Line:
+        """A confirmation for the user, shown with the welcome."""
+        return Line(None, LineKind.INFO, msg.source or "", text, self.clock())
 
     def _auth_fail(self, msg: Message) -> list[Event] | None:
         """FAIL REGISTER <code> <account> <description>; None for other FAILs."""

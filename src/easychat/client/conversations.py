@@ -9,11 +9,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from easychat.client.events import SERVER_CONVERSATION, Line
+from easychat.client.events import SERVER_CONVERSATION, Line, LineKind
 from easychat.proto.names import casefold
 
 # Lines kept in memory per conversation; older ones stay in the local log.
 SCROLLBACK_LINES = 2000
+
+# What counts as unread: what people said. Joins, quits, mode changes and the
+# server's own text are not (irssi's and weechat's "activity" levels).
+UNREAD_KINDS = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
 
 
 class ConversationKind(enum.Enum):
@@ -54,6 +58,7 @@ class Conversation:
     unread: int = 0
     mentioned: bool = False
     active: bool = True  # False once we left the room or lost the connection
+    left: bool = False  # we parted or were kicked: shown as "(left)" until rejoined
     # Earlier lines, shown above the separator: from the local log and the
     # server's history, oldest first.
     history: list[Line] = field(default_factory=list)
@@ -64,6 +69,30 @@ class Conversation:
     # Lines fell out of memory (past SCROLLBACK_LINES): the ones before the
     # oldest held are paged back from the local log before the server.
     earlier_in_log: bool = False
+    # The time of the newest line the user has seen (remembered between runs).
+    read_time: float = 0.0
+    # Where the user stopped reading when they came back (a previous run):
+    # later lines are new, under a marker, until they switch away.
+    new_after: float | None = None
+
+    def newest_time(self) -> float:
+        """The time of the newest line held, 0 when there are none."""
+        newest = self.lines[-1] if self.lines else (self.history[-1] if self.history else None)
+        return newest.time if newest is not None else 0.0
+
+    def count_new(self, lines: Iterable[Line]) -> None:
+        """Counts, as unread, the lines said after `new_after` by others."""
+        if self.new_after is None:
+            return
+        after = self.new_after
+        new = [
+            line
+            for line in lines
+            if line.time > after and not line.own and line.kind in UNREAD_KINDS
+        ]
+        self.unread += len(new)
+        private = self.kind is ConversationKind.PRIVATE and bool(new)
+        self.mentioned = self.mentioned or private or any(line.mention for line in new)
 
     def _all(self) -> Iterator[Line]:
         return itertools.chain(self.history, self.lines)
@@ -140,6 +169,7 @@ class Conversations:
             conv = Conversation(name, kind)
             self._items[self.fold(name)] = conv
         conv.active = True
+        conv.left = False
         return conv
 
     def close(self, name: str) -> None:
@@ -187,13 +217,22 @@ class Conversations:
             conv.paging = Paging.IDLE
         conv.lines.append(line)
         conv.synced = conv.synced or line.msgid is not None
-        if conv is not self.current and not line.own:
+        if conv is self.current:
+            conv.read_time = max(conv.read_time, line.time)
+        if conv is not self.current and not line.own and line.kind in UNREAD_KINDS:
             conv.unread += 1
-            conv.mentioned = conv.mentioned or line.mention
+            # Someone talking to us alone is as urgent as a mention.
+            private = conv.kind is ConversationKind.PRIVATE
+            conv.mentioned = conv.mentioned or line.mention or private
         return conv
 
     def switch(self, conv: Conversation) -> None:
         """Makes `conv` current and marks it read."""
+        old = self.current
+        if old is not conv:
+            old.read_time = max(old.read_time, old.newest_time())
+            old.new_after = None  # read: the marker has done its job
+        conv.read_time = max(conv.read_time, conv.newest_time())
         self.current = conv
         conv.unread = 0
         conv.mentioned = False

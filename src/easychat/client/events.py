@@ -27,7 +27,8 @@ class Line:
     """One displayable line.
 
     `conversation` is a room or a nick; None means "wherever the user is",
-    and SERVER_CONVERSATION the server's own status window.
+    and SERVER_CONVERSATION the server's own status window. `presence`
+    marks someone else's join, part or quit, which a filter may hide.
     """
 
     conversation: str | None
@@ -38,6 +39,7 @@ class Line:
     own: bool = False
     mention: bool = False
     msgid: str | None = None
+    presence: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,14 @@ class RoomList:
     truncated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """Our PING took `seconds` to come back (or, with `answered` False, has waited that long)."""
+
+    seconds: float
+    answered: bool = True
+
+
 Event = (
     Line
     | Registered
@@ -177,4 +187,5 @@ Event = (
     | HistoryFailed
     | RateLimited
     | RoomList
+    | Lag
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from easychat.client.events import (
@@ -26,6 +26,7 @@ class Member:
 
     nick: str
     prefixes: str = ""
+    away: bool = False  # from WHO's G flag, away-notify or a 301
 
 
 @dataclass(slots=True)
@@ -50,12 +51,72 @@ class RoomsMixin:
     rooms: dict[str, Room]
     prefix_modes: dict[str, str]
     fold: Callable[[str], str]
+    # The nick a /nick asked for, until the server's NICK answers it.
+    asked_nick: str | None = None
+    # Rooms (folded) whose WHO the session itself asked for: its replies
+    # update the away marks without being shown.
+    _who_pending: frozenset[str] = frozenset()
 
     if TYPE_CHECKING:
 
         def same(self, a: str, b: str) -> bool: ...
 
         def _line(self, msg: Message, conv: str | None, kind: LineKind, text: str) -> Line: ...
+
+    def change_nick(self, nick: str) -> list[Message]:
+        """The NICK for `/nick`; remembered to tell if the server shortens it."""
+        self.asked_nick = nick
+        return [Message("NICK", (nick,))]
+
+    def _shortened(self, msg: Message, asked: str) -> list[Event]:
+        """A line saying the server cut `asked` to our nick (its NICKLEN), if it did."""
+        folded, mine = self.fold(asked), self.fold(self.nick)
+        if folded == mine or not folded.startswith(mine):
+            return []
+        text = f"The server shortened your nick: your nick is now {self.nick}"
+        return [self._line(msg, None, LineKind.INFO, text)]
+
+    def who(self, channel: str) -> list[Message]:
+        """A WHO of `channel` to learn who is away (its replies are not shown)."""
+        self._who_pending = self._who_pending | {self.fold(channel)}
+        return [Message("WHO", (channel,))]
+
+    def _who_reply(self, args: tuple[str, ...]) -> list[Event] | None:
+        """RPL_WHOREPLY `<channel> <user> <host> <server> <nick> <flags> :<hops> <name>`.
+
+        Returns the events, or None when the user asked (the line is shown too).
+        """
+        room = self.room(args[0]) if len(args) >= 6 else None
+        if room is not None:
+            member = room.members.get(self.fold(args[4]))
+            if member is not None:
+                member.away = args[5].startswith("G")
+        if self.fold(args[0] if args else "") not in self._who_pending:
+            return None
+        return [MembersChanged(room.name)] if room is not None else []
+
+    def _end_of_who(self, args: tuple[str, ...]) -> bool:
+        """RPL_ENDOFWHO: whether it ends a WHO the session asked for (not shown)."""
+        folded = self.fold(args[0]) if args else ""
+        mine = folded in self._who_pending
+        self._who_pending = self._who_pending - {folded}
+        return mine
+
+    def set_away(self, nick: str, away: bool) -> list[Event]:
+        """Marks `nick` away (or back) in every room we share."""
+        events: list[Event] = []
+        for room in self.rooms.values():
+            member = room.members.get(self.fold(nick))
+            if member is not None and member.away != away:
+                member.away = away
+                events.append(MembersChanged(room.name))
+        return events
+
+    def _on_away(self, msg: Message) -> list[Event]:
+        # away-notify: `AWAY :reason` when someone goes away, bare `AWAY` on return.
+        if msg.nick is None:
+            return []
+        return self.set_away(msg.nick, bool(msg.params and msg.params[0]))
 
     def room(self, name: str) -> Room | None:
         """The room `name`, if we are in it."""
@@ -116,17 +177,17 @@ class RoomsMixin:
         if room is None:
             return []
         room.members[self.fold(msg.nick)] = Member(msg.nick)
-        return [
-            MembersChanged(room.name),
-            self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}"),
-        ]
+        line = self._line(msg, room.name, LineKind.EVENT, f"{msg.nick} joined {room.name}")
+        return [MembersChanged(room.name), replace(line, presence=True)]
 
     def _on_part(self, msg: Message) -> list[Event]:
         if not msg.params or msg.nick is None:
             return []
         reason = msg.params[1] if len(msg.params) > 1 else ""
         suffix = f" ({reason})" if reason else ""
-        return self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
+        events = self._leave(msg, msg.params[0], msg.nick, f"{msg.nick} left{suffix}", reason)
+        others = not self.same(msg.nick, self.nick)
+        return [replace(e, presence=True) if others and isinstance(e, Line) else e for e in events]
 
     def _on_kick(self, msg: Message) -> list[Event]:
         if len(msg.params) < 2:
@@ -157,10 +218,8 @@ class RoomsMixin:
         for room in self.rooms.values():
             if room.members.pop(self.fold(msg.nick), None) is not None:
                 text = f"{msg.nick} quit ({reason})" if reason else f"{msg.nick} quit"
-                events += [
-                    self._line(msg, room.name, LineKind.EVENT, text),
-                    MembersChanged(room.name),
-                ]
+                line = self._line(msg, room.name, LineKind.EVENT, text)
+                events += [replace(line, presence=True), MembersChanged(room.name)]
         return events
 
     def _on_nick(self, msg: Message) -> list[Event]:
@@ -173,6 +232,8 @@ class RoomsMixin:
             self.nick = new
             events.append(NickChanged(old, new))
             events.append(self._line(msg, None, LineKind.EVENT, f"You are now known as {new}"))
+            asked, self.asked_nick = self.asked_nick, None
+            events += self._shortened(msg, asked) if asked is not None else []
         else:
             events.append(PeerRenamed(old, new))
         for room in self.rooms.values():

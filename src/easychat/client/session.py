@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from easychat.client import replies
 from easychat.client.auth import AUTH_NUMERICS, AuthMixin
 from easychat.client.ctcp import CtcpMixin
 from easychat.client.events import (
@@ -29,6 +30,7 @@ from easychat.client.history import (
     MAX_PENDING_HISTORY,
     HistoryMixin,
 )
+from easychat.client.lag import LagMixin
 from easychat.client.masks import IgnoreList
 from easychat.client.peers import PeersMixin
 from easychat.client.roomlist import LIST_NUMERICS, RoomListMixin
@@ -59,6 +61,7 @@ WANTED_CAPS = frozenset(
         "echo-message",
         "message-tags",
         "batch",
+        "away-notify",
         HISTORY_CAP,
     }
 )
@@ -115,7 +118,7 @@ _SILENT = {
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomListMixin):
+class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomListMixin, LagMixin):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each
@@ -271,9 +274,12 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
         if code == n.RPL_WELCOME:
             self.registered = True
             self.server_name = msg.source or ""
+            asked = self.nick
             if msg.params:
                 self.nick = msg.params[0]
-            return [Registered(self.nick, args[-1] if args else "")]
+            welcome: list[Event] = [Registered(self.nick, args[-1] if args else "")]
+            # Before Registered, so the app shows it with the welcome.
+            return self._shortened(msg, asked) + welcome
         if code in _NICK_TAKEN and not self.registered and self.alt_nick_on_collision:
             nicklen = self._nicklen()
             alt = self.nick[: nicklen - 1] + "_"
@@ -290,6 +296,17 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
                 text = f"Nickname {detail} belongs to an account: enter its password"
                 return [RegistrationFailed(text)]
             return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
+        away_events: list[Event] = []
+        if code == n.RPL_WHOREPLY:
+            handled = self._who_reply(args)
+            if handled is not None:
+                return handled
+        elif code == n.RPL_ENDOFWHO and self._end_of_who(args):
+            return []
+        elif code == n.RPL_AWAY and args:
+            away_events = self.set_away(args[0], True)
+        elif code in (n.RPL_NOWAWAY, n.RPL_UNAWAY):
+            away_events = self.set_away(self.nick, code == n.RPL_NOWAWAY)
         if code == n.RPL_ISUPPORT:
             self._isupport(args[:-1])
         elif code == n.RPL_NAMREPLY and len(args) >= 3:
@@ -313,9 +330,10 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
         text = " ".join(args) if len(args) < 2 else " ".join(args[:-1]) + " " + args[-1]
         if code == n.RPL_WHOISUSER and len(args) >= 5:
             text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
+        text = replies.describe(code, args) or text
         if code in _STATUS:
             return [self._line(msg, SERVER_CONVERSATION, LineKind.INFO, text.strip())]
-        return [self._line(msg, None, kind, text.strip())]
+        return [*away_events, self._line(msg, None, kind, text.strip())]
 
     def _nicklen(self) -> int:
         value = self.isupport.get("NICKLEN", "")

@@ -106,6 +106,11 @@ def parse_address(text: str, default_port: int = 6667) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def format_address(host: str, port: int) -> str:
+    """`host:port` as a person reads it; an IPv6 address in brackets (`[::1]:6667`)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _all_refused(exc: BaseException) -> bool:
     """Whether asyncio's combined "Multiple exceptions: ..." error is all refusals.
 
@@ -119,7 +124,7 @@ def _all_refused(exc: BaseException) -> bool:
 
 def describe(exc: BaseException, host: str, port: int) -> str:
     """A sentence a person can act on, for a failure to connect."""
-    where = host if is_unix(host) else f"{host}:{port}"
+    where = host if is_unix(host) else format_address(host, port)
     if is_unix(host) and isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
         return f"No server at {host}: is the server running?"
     if isinstance(exc, UnicodeError):
@@ -241,15 +246,16 @@ class ClientConnection:
 
 def _pin_mismatch(writer: asyncio.StreamWriter, pinned: str, host: str, port: int) -> str | None:
     """Why the server's certificate is not the pinned one, or None if it is."""
+    where = format_address(host, port)
     sslobj = writer.get_extra_info("ssl_object")
     der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
     if not der:
-        return f"{host}:{port} presented no certificate to check the pinned fingerprint against"
+        return f"{where} presented no certificate to check the pinned fingerprint against"
     actual = fingerprint(der)
     if hmac.compare_digest(actual.replace(":", "").lower(), pinned):
         return None
     return (
-        f"The certificate of {host}:{port} does not match the pinned fingerprint: "
+        f"The certificate of {where} does not match the pinned fingerprint: "
         f"it is {actual}. If the server's certificate was replaced, check the new "
         "fingerprint with its operator; otherwise someone may be intercepting the connection."
     )

@@ -100,7 +100,9 @@ def pem_fingerprint(path: str | Path) -> str:
 
 def describe_tls_error(exc: ssl.SSLError, host: str, port: int) -> str:
     """A sentence a person can act on, for a failed TLS handshake."""
-    where = f"{host}:{port}"
+    # IPv6 in brackets, as net.client.format_address writes it (not imported:
+    # net/client.py imports this module).
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = exc.verify_message or exc.reason or "unknown reason"
         if exc.verify_code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH

@@ -35,6 +35,8 @@ from easychat.tui.widgets import (
 LOADING_EARLIER = "──── loading earlier messages… ────"
 NO_EARLIER = "──── no earlier messages ────"
 SEPARATOR = "──── earlier messages above ────"
+# Where the user stopped reading last time: what follows arrived while away.
+NEW_MESSAGES = "──── new messages ────"
 
 # Terminal widths (columns) below which a side list hides by itself (F2 /
 # F3 show it again). Both lists take 42 columns; from 100 columns that
@@ -109,6 +111,7 @@ class ChatScreen(Screen[None]):
         # F2 / F3: a side list shown (True) or hidden (False) whatever the
         # width; None follows the width.
         self.list_shown: dict[str, bool | None] = {"conversations": None, "members": None}
+        self.lag = ""  # "lag 0.12 s", shown at the end of the title
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -182,6 +185,11 @@ class ChatScreen(Screen[None]):
         self.topics[casefold(channel)] = topic
         self.refresh_topic()
 
+    def set_lag(self, seconds: float, *, answered: bool = True) -> None:
+        """Shows the server's lag in the title (at least `seconds` while unanswered)."""
+        self.lag = f"lag {seconds:.2f} s" if answered else f"lag ≥ {seconds:.0f} s"
+        self.refresh_topic()
+
     def set_banner(self, text: str) -> None:
         """Shows (or, with "", hides) the connection banner."""
         if not self.ready:
@@ -241,9 +249,15 @@ class ChatScreen(Screen[None]):
         if conv.paging is not Paging.IDLE:
             marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
             log.write(Text(marker, style="dim italic"))
+        after = conv.new_after
+        marked = False
         for line in conv.history:
+            if after is not None and not marked and line.time > after:
+                # What arrived while away is new, not "earlier messages".
+                log.write(Text(NEW_MESSAGES, style="bold yellow"))
+                marked = True
             self._write_line(log, line)
-        if conv.history:
+        if conv.history and not marked:
             log.write(Text(SEPARATOR, style="dim"))
         for line in conv.lines:
             self._write_line(log, line)
@@ -299,6 +313,8 @@ class ChatScreen(Screen[None]):
         conv = self.conversations.current
         topic = self.topics.get(casefold(conv.name), "")
         text = f"{conv.name} — {topic}" if topic else conv.name
+        if self.lag:
+            text += f" · {self.lag}"
         self.query_one("#topic", Static).update(text)
 
     # -- side lists on small terminals ---------------------------------------------

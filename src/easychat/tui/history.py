@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from easychat.client.conversations import Conversation, ConversationKind, Paging
+from easychat.client.conversations import UNREAD_KINDS, Conversation, ConversationKind, Paging
 from easychat.client.events import HistoryBatch, HistoryFailed, Line, LineKind
 from easychat.client.session import Session
 from easychat.net.client import ClientConnection
@@ -144,10 +144,13 @@ def merge_page(
     elif event.request == "AFTER" and added:
         # Missed while away: unread, and perhaps more than one page of it.
         if conv is not chat.conversations.current:
-            missed = [line for line in added if not line.own]
+            missed = [line for line in added if not line.own and line.kind in UNREAD_KINDS]
             conv.unread += len(missed)
-            conv.mentioned = conv.mentioned or any(line.mention for line in missed)
+            private = conv.kind is ConversationKind.PRIVATE and bool(missed)
+            conv.mentioned = conv.mentioned or private or any(line.mention for line in missed)
         load_history(session, connection, conv)
+    elif conv is not chat.conversations.current:
+        conv.count_new(added)  # on coming back: what arrived while the client was not running
     if added or place == "keep":
         chat.show_paging(conv, place)
 

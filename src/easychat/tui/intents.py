@@ -58,6 +58,8 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             app.handle(event)
     elif isinstance(intent, cmd.Join):
         app.focus_on_join.add(session.fold(intent.room))
+        if intent.key:
+            app.join_keys[session.fold(intent.room)] = intent.key
         existing = chat.conversations.get(intent.room)
         if existing is not None and existing.active:
             chat.switch_to(existing)
@@ -69,8 +71,7 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             chat.show_info("Usage: /part [#room] [reason]", LineKind.ERROR)
             return
         if not session.is_channel(room):
-            chat.conversations.close(room)
-            chat.refresh_all()
+            app.close_conversation(room)
             return
         out.append(Message("PART", (room, intent.reason) if intent.reason else (room,)))
     elif isinstance(intent, cmd.Msg):
@@ -91,8 +92,8 @@ def run_typed(app: EasyChatApp, chat: ChatScreen, text: str) -> None:
             for event in echo:
                 app.handle(event)
     elif isinstance(intent, cmd.Nick):
-        app.wanted_nick = intent.nick
-        out.append(Message("NICK", (intent.nick,)))
+        # Not the nick a reconnect asks for until the server accepts it (NICK back).
+        out += session.change_nick(intent.nick)
     elif isinstance(intent, cmd.Topic):
         if here is None or not session.is_channel(here):
             chat.show_info("/topic works in a room.", LineKind.ERROR)

@@ -111,16 +111,7 @@ def _close(app: EasyChatApp, chat: ChatScreen) -> None:
     if conv is chat.conversations.server:
         chat.show_info("The server window stays open; /quit disconnects.", LineKind.ERROR)
         return
-    connection, session = app.connection, app.session
-    if (
-        conv.kind is ConversationKind.ROOM
-        and conv.active
-        and connection is not None
-        and session is not None
-        and session.registered
-    ):
-        connection.send([Message("PART", (conv.name,))])
-    chat.close_conversation(conv.name)
+    app.close_conversation(conv.name)  # parts a room we are in, and forgets it
 
 
 def _send(app: EasyChatApp, chat: ChatScreen, intent: _Sent) -> None:

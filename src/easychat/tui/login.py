@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
@@ -50,6 +53,15 @@ SHORT_ROWS = 30
 TINY_ROWS = 24
 
 
+class PlainCheckbox(Checkbox):
+    """A checkbox whose state shows as a mark, not only a colour: `X` on, empty off."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
+
+
 class LoginScreen(Screen[None]):
     """Asks who you are and where to connect."""
 
@@ -60,6 +72,13 @@ class LoginScreen(Screen[None]):
         (TINY_ROWS, "-short"),
         (SHORT_ROWS, "-tall"),
     ]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel connecting", show=False),
+    ]
+
+    class CancelRequested(Message):
+        """The user pressed Escape while connecting."""
 
     @dataclass
     class LoginRequested(Message):
@@ -88,7 +107,7 @@ class LoginScreen(Screen[None]):
             yield Input(self.initial_server, placeholder="host:port", id="server")
             yield Label("Password (optional: account or server password)")
             yield Input("", placeholder="none", id="password", password=True)
-            yield Checkbox("Create an account with this password", id="create")
+            yield PlainCheckbox("Create an account with this password", id="create")
             yield Static("", id="login-error", markup=False)
             yield Button("Login", id="login", variant="primary")
         yield Footer()
@@ -125,6 +144,20 @@ class LoginScreen(Screen[None]):
             return
         self.set_busy(True)
         self.post_message(self.LoginRequested(nick, host, port, server.strip(), password, create))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a connection attempt is running."""
+        return self.query_one("#login", Button).disabled
+
+    def action_cancel(self) -> None:
+        """Escape: stops a connection attempt that is running."""
+        if self.busy:
+            self.post_message(self.CancelRequested())
+
+    def account_created(self) -> None:
+        """The account exists now: the next login logs in rather than creating it."""
+        self.query_one("#create", Checkbox).value = False
 
     def show_error(self, text: str) -> None:
         """Shows why the login did not work and lets the user retry."""

@@ -199,6 +199,8 @@ class ConversationList(OptionList):
                 label.stylize("italic")
             if not conv.active:
                 label.stylize("dim")
+            if conv.left:
+                label.append(" (left)", style="dim")
             if conv.unread:
                 label.append(f" {conv.unread}", style="bold yellow")
             if conv.mentioned:
@@ -216,9 +218,11 @@ class MemberList(OptionList):
     def show(self, members: list[Member]) -> None:
         """Redraws the list."""
         self.clear_options()
-        self.add_options(
-            [
-                Option(Text(m.prefixes[:1] + m.nick, style="bold" if m.prefixes else ""))
-                for m in members
-            ]
-        )
+        options = []
+        for m in members:
+            label = Text(m.prefixes[:1] + m.nick, style="bold" if m.prefixes else "")
+            if m.away:
+                label.stylize("dim")
+                label.append(" (away)", style="dim italic")
+            options.append(Option(label))
+        self.add_options(options)
