@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat.passwords import hash_password
+from easychat.chat.identity.passwords import hash_password
 from easychat.cli.options.limits import LIMIT_OPTIONS
 from easychat.proto.framing import MAX_FRAME_BYTES
 from tests.ircclient import TIMEOUT, IRCClient

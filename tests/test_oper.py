@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat import access
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
-from easychat.chat.passwords import hash_password, verify_password
+from easychat.chat.identity.passwords import hash_password, verify_password
+from easychat.chat.protection import access
 from easychat.cli import main
 from easychat.cli.commands import build_parser
 from easychat.cli.serve import SERVE_OPTIONS, core_config

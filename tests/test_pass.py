@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from easychat.chat import accounts
 from easychat.chat.config import CoreConfig
+from easychat.chat.identity import accounts
 from easychat.cli.commands import build_parser
 from easychat.cli.serve import SERVE_OPTIONS, core_config
 from easychat.cli.settings import SettingsError, resolve

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat.accounts import Account
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryStore
-from easychat.chat.passwords import hash_password
+from easychat.chat.identity.accounts import Account
+from easychat.chat.identity.passwords import hash_password
 from easychat.cli.commands import build_parser
 from easychat.cli.options.unix import unix_path
 from easychat.cli.serve import SERVE_OPTIONS

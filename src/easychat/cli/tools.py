@@ -8,7 +8,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from easychat.chat.passwords import hash_password
+from easychat.chat.identity.passwords import hash_password
 from easychat.proto.names import casefold
 from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from easychat.chat.sts import STS_DURATION
+from easychat.chat.protection.sts import STS_DURATION
 from easychat.cli.settings import (
     Option,
     SettingsError,
