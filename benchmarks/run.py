@@ -19,7 +19,7 @@ EasyChat runs as `python -m easychat serve` with history in a fresh SQLite
 file (`--db`), `--replay-lines 0`, `--log-level warning`, a 256 MiB
 `--sendq`, no autojoin (clients JOIN #bench, as on ngircd), `--max-clients`
 above the scenario's clients, and every option of
-easychat.options_limits.LIMIT_OPTIONS set to 0 (flood control and per-IP
+easychat.cli.options.limits.LIMIT_OPTIONS set to 0 (flood control and per-IP
 limits off). The "history" scenario runs EasyChat only, with `--db :memory:`
 (off) and a file (on).
 
@@ -73,7 +73,7 @@ else:  # run as a script: benchmarks/ is on sys.path
     import ircbench
     import serverctl
 
-from easychat.options_limits import LIMIT_OPTIONS
+from easychat.cli.options.limits import LIMIT_OPTIONS
 
 HOST = "127.0.0.1"
 FLOOR = Path(__file__).resolve().parent / "floor.py"

@@ -52,7 +52,7 @@ else:  # run as a script: benchmarks/ is on sys.path
     import serverctl
 
 
-from easychat.options_limits import LIMIT_OPTIONS
+from easychat.cli.options.limits import LIMIT_OPTIONS
 
 HOST = "127.0.0.1"
 START_SECONDS = 10.0

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat import access
-from easychat.chat.accounts import Account
 from easychat.chat.config import CoreConfig
-from easychat.chat.passwords import hash_password, verify_password
+from easychat.chat.identity.accounts import Account
+from easychat.chat.identity.passwords import hash_password, verify_password
+from easychat.chat.protection import access
 from easychat.proto import numerics as n
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.history import SQLiteHistory
@@ -198,7 +198,7 @@ def test_whois_shows_account_and_operator(drv: CoreDriver) -> None:
 
 
 def test_registrations_are_throttled_per_ip() -> None:
-    # The connection limits per IP (chat/iplimits.py) are off: this is about REGISTER.
+    # The connection limits per IP (chat/protection/iplimits.py) are off: this is about REGISTER.
     drv = CoreDriver(CoreConfig(max_clients_per_ip=0, connects_per_ip=0))
     drv.core.accounts = MemoryAccounts()
     for i in range(access.REGISTRATION_ATTEMPTS):

@@ -15,10 +15,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, OptionList, Static, TextArea
 
-from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
+from easychat.cli.commands import build_parser
+from easychat.cli.join import JOIN_OPTIONS, client_settings
+from easychat.cli.settings import resolve
 from easychat.client.conversations import Conversation, ConversationKind, Paging
 from easychat.client.session import Member
-from easychat.settings import resolve
 from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.chat import ChatScreen, Place

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat.passwords import hash_password
-from easychat.options_limits import LIMIT_OPTIONS
+from easychat.chat.identity.passwords import hash_password
+from easychat.cli.options.limits import LIMIT_OPTIONS
 from easychat.proto.framing import MAX_FRAME_BYTES
 from tests.ircclient import TIMEOUT, IRCClient
 from tests.serverproc import ServerProcess, server_process

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from easychat.cli import JOIN_OPTIONS, build_parser
-from easychat.settings import SettingsError, resolve
+from easychat.cli.commands import build_parser
+from easychat.cli.join import JOIN_OPTIONS
+from easychat.cli.settings import SettingsError, resolve
 from easychat.store.clientstate import ClientState, ReadMark, StateError, state_path
 
 

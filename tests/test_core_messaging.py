@@ -436,7 +436,7 @@ def test_message_to_oneself_with_echo_message_arrives_once() -> None:
 )
 def test_relayed_length_is_counted_as_the_formatter_writes_it(params: tuple[str, ...]) -> None:
     """The 417 check counts bytes instead of formatting; both must agree."""
-    from easychat.chat.messaging import relayed_bytes
+    from easychat.chat.handlers.messaging import relayed_bytes
     from easychat.proto.message import Message
 
     msg = Message("PRIVMSG", params, "alice!a@127.0.0.1")

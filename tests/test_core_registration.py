@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from easychat.chat import registration
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
+from easychat.chat.handlers import registration
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from tests.chatcore_harness import CoreDriver, FakeClock, commands, only

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from easychat.cli import SERVE_OPTIONS, build_parser
+from easychat.cli.commands import build_parser
+from easychat.cli.options.tls import server_tls
+from easychat.cli.serve import SERVE_OPTIONS
+from easychat.cli.settings import resolve
 from easychat.net.tls import ensure_self_signed
-from easychat.options_tls import server_tls
-from easychat.settings import resolve
 from easychat.store.clientlog import ClientLog
 from tests.serverproc import history_client, server_process
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from easychat.chat.config import CoreConfig
-from easychat.chat.flood import FloodBucket
+from easychat.chat.protection.flood import FloodBucket
 from easychat.proto.message import Message
 from tests.chatcore_harness import CoreDriver, commands
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from easychat.chat.config import CoreConfig
-from easychat.chat.flood import HISTORY_BURST, HISTORY_RATE
+from easychat.chat.protection.flood import HISTORY_BURST, HISTORY_RATE
 from easychat.proto.message import Message
 from easychat.store.history import SQLiteHistory
 from tests.chatcore_harness import CoreDriver, commands

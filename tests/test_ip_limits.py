@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from easychat.chat.config import CoreConfig
-from easychat.chat.iplimits import CONNECT_WINDOW, FAILURE_WINDOW
+from easychat.chat.protection.iplimits import CONNECT_WINDOW, FAILURE_WINDOW
 from tests.chatcore_harness import CoreDriver, commands
 from tests.ircclient import IRCClient, RunningServer
 from tests.serverproc import server_process

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat import access
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
-from easychat.chat.passwords import hash_password, verify_password
-from easychat.cli import SERVE_OPTIONS, build_parser, core_config, main
+from easychat.chat.identity.passwords import hash_password, verify_password
+from easychat.chat.protection import access
+from easychat.cli import main
+from easychat.cli.commands import build_parser
+from easychat.cli.serve import SERVE_OPTIONS, core_config
+from easychat.cli.settings import SettingsError, resolve
 from easychat.proto import numerics as n
-from easychat.settings import SettingsError, resolve
 from easychat.store.accounts import SQLiteAccounts
 from tests.chatcore_harness import CoreDriver, FakeClock, commands, only
 from tests.ircclient import RunningServer

@@ -13,8 +13,9 @@ from easychat.chat.actions import Send
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.net.connection import MERGE_BYTES, Connection
+from easychat.net.listeners import SOCKET_SNDBUF
 from easychat.net.output import IOV_MAX, Output
-from easychat.net.server import SOCKET_SNDBUF, Server
+from easychat.net.server import Server
 from easychat.proto.message import Message, parse
 from tests.ircclient import TIMEOUT, IRCClient
 from tests.nolimits import unlimited

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 import pytest
 
-from easychat.chat import accounts
 from easychat.chat.config import CoreConfig
-from easychat.cli import SERVE_OPTIONS, build_parser, core_config
+from easychat.chat.identity import accounts
+from easychat.cli.commands import build_parser
+from easychat.cli.serve import SERVE_OPTIONS, core_config
+from easychat.cli.settings import SettingsError, resolve
 from easychat.proto import numerics as n
-from easychat.settings import SettingsError, resolve
 from tests.chatcore_harness import CoreDriver, commands
 from tests.ircclient import RunningServer
 

@@ -20,7 +20,7 @@ from easychat.chat import config as limits
 from easychat.chat import rooms
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
-from easychat.chat.passwords import hash_password
+from easychat.chat.identity.passwords import hash_password
 from easychat.chat.rooms import StoredRoom
 from easychat.chat.state import Ban
 from easychat.proto import numerics as n

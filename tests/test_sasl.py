@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from easychat.chat import access
-from easychat.chat.accounts import SASL_CHUNK, Account
-from easychat.chat.passwords import hash_password
+from easychat.chat.identity.accounts import SASL_CHUNK, Account
+from easychat.chat.identity.passwords import hash_password
+from easychat.chat.protection import access
 from easychat.proto import numerics as n
 from easychat.proto.names import casefold
 from tests.chatcore_harness import CoreDriver, commands

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from easychat.cli import SERVE_OPTIONS, build_parser, core_config, main
-from easychat.settings import SettingsError, resolve
+from easychat.cli import main
+from easychat.cli.commands import build_parser
+from easychat.cli.serve import SERVE_OPTIONS, core_config
+from easychat.cli.settings import SettingsError, resolve
 
 
 def settings_for(argv: list[str], environ: dict[str, str] | None = None) -> dict[str, object]:
@@ -105,7 +107,7 @@ def test_flag_and_repeated_options() -> None:
     """A bare switch reads 1/0 from its variable; a repeated option collects a tuple."""
     import argparse
 
-    from easychat.settings import Option, add_options, boolean
+    from easychat.cli.settings import Option, add_options, boolean
 
     options = (
         Option("tls-self-signed", boolean, False, "switch", flag=True),

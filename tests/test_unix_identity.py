@@ -17,18 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from easychat.chat.accounts import Account
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryStore
-from easychat.chat.passwords import hash_password
-from easychat.cli import SERVE_OPTIONS, build_parser
+from easychat.chat.identity.accounts import Account
+from easychat.chat.identity.passwords import hash_password
+from easychat.cli.commands import build_parser
+from easychat.cli.options.unix import unix_path
+from easychat.cli.serve import SERVE_OPTIONS
+from easychat.cli.settings import SettingsError, resolve
 from easychat.net.server import Server
 from easychat.net.unixsock import UnixSocketError, bind_unix, is_local_user, peer_user
-from easychat.options_unix import unix_path
 from easychat.proto.message import Message
 from easychat.proto.names import valid_nick
-from easychat.settings import SettingsError, resolve
 from easychat.store.accounts import SQLiteAccounts
 from easychat.store.history import SQLiteHistory
 from tests import serverproc

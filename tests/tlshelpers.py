@@ -10,7 +10,7 @@ from pathlib import Path
 
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
-from easychat.chat.sts import STS_DURATION
+from easychat.chat.protection.sts import STS_DURATION
 from easychat.net.server import HANDSHAKE_TIMEOUT_SECONDS, Server
 from easychat.net.tls import ensure_self_signed, pem_fingerprint, server_context
 from tests.ircclient import TIMEOUT, IRCClient

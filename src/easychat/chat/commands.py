@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from easychat.chat import (
-    accounts,
+from easychat.chat import rooms
+from easychat.chat.actions import Command
+from easychat.chat.handlers import (
     channels,
     chathistory,
     messaging,
@@ -11,9 +12,8 @@ from easychat.chat import (
     oper,
     queries,
     registration,
-    rooms,
 )
-from easychat.chat.actions import Command
+from easychat.chat.identity import accounts
 
 COMMANDS: dict[str, Command] = {
     # Allowed before registration.

@@ -54,7 +54,7 @@ HISTORY_PAGE = 100
 # draft/chathistory (they cannot ask for it).
 REPLAY_LINES = 20
 
-# Flood control (chat/flood.py), after ergo's default "fakelag": a burst of
+# Flood control (chat/protection/flood.py), after ergo's default "fakelag": a burst of
 # 5 lines, then 2 lines a second. A person never types faster than that
 # for long; a script or a pasted log does, and slowing it protects everyone
 # else in the room and the server's output buffers.

@@ -7,9 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 
-from easychat.chat import flood, rooms, unixusers
-from easychat.chat.access import Access, KlineStore
-from easychat.chat.accounts import AccountStore
+from easychat.chat import rooms
 from easychat.chat.actions import Action, Close, Command, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
@@ -17,7 +15,11 @@ from easychat.chat.delivery import Delivery
 from easychat.chat.errors import IRCError
 from easychat.chat.fastpath import relay_line
 from easychat.chat.history import HistoryStore
-from easychat.chat.iplimits import IPLimits
+from easychat.chat.identity import unixusers
+from easychat.chat.identity.accounts import AccountStore
+from easychat.chat.protection import flood
+from easychat.chat.protection.access import Access, KlineStore
+from easychat.chat.protection.iplimits import IPLimits
 from easychat.chat.rooms import RoomStore, restore_all
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
@@ -52,7 +54,7 @@ class ChatCore(Delivery):
 
     `unix_users` tells whether a name is a local login; the shell gives it
     when it listens on a Unix socket, and those names are then reserved
-    nicks (see chat/unixusers.py).
+    nicks (see chat/identity/unixusers.py).
     """
 
     def __init__(

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
-from easychat.chat.accounts import AccountStore, extended_join, source_account
 from easychat.chat.actions import Action, Send
 from easychat.chat.history import HistoryStore, Record
+from easychat.chat.identity.accounts import AccountStore, extended_join, source_account
 from easychat.chat.state import Channel, Client
 from easychat.proto.message import Message
 from easychat.proto.servertime import format_time

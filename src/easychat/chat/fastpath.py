@@ -19,12 +19,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from easychat.chat import flood
 from easychat.chat.actions import SendBytes
 from easychat.chat.delivery import CapsClass, caps_class
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers.messaging import check_can_send
 from easychat.chat.history import private_key
-from easychat.chat.messaging import check_can_send
+from easychat.chat.protection import flood
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import escape_tag_value, relay_bytes, tagged_bytes
 from easychat.proto.names import CHANTYPES, casefold

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from easychat.chat import oper
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers import oper
 from easychat.chat.state import Ban, Channel
 from easychat.proto import numerics as n
 from easychat.proto.message import Message

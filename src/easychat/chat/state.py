@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.proto.names import casefold, mask_matches
 
 if TYPE_CHECKING:
-    from easychat.chat.flood import FloodState
+    from easychat.chat.protection.flood import FloodState
 
 
 @dataclass(slots=True, eq=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from easychat.chat.access import Kline
-from easychat.chat.accounts import Account
+from easychat.chat.identity.accounts import Account
+from easychat.chat.protection.access import Kline
 from easychat.proto.names import casefold
 
 # The accounts schema this code writes, kept in its own table (not the

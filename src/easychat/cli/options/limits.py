@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from easychat.chat import config as defaults
-from easychat.settings import Option, non_negative_float, non_negative_int
+from easychat.cli.settings import Option, non_negative_float, non_negative_int
 
 
 def network(text: str) -> str:

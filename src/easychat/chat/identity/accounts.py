@@ -10,9 +10,11 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from easychat.chat import access, oper, unixusers
 from easychat.chat.errors import IRCError
-from easychat.chat.passwords import hash_password, verify_password
+from easychat.chat.handlers import oper
+from easychat.chat.identity import unixusers
+from easychat.chat.identity.passwords import hash_password, verify_password
+from easychat.chat.protection import access
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, valid_nick

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from easychat.settings import Option
+from easychat.cli.settings import Option
 
 
 def password_text(text: str) -> str:

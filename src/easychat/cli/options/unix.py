@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from easychat.cli.settings import Option
 from easychat.net.unixsock import PERSONAL_MODE, SYSTEM_SOCKET_PATH, default_socket_path
-from easychat.settings import Option
 
 
 def socket_mode(text: str) -> int:

@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING
 
 from easychat import __version__
-from easychat.chat.channels import visible
-from easychat.chat.registration import isupport_tokens, send_lusers, send_motd
+from easychat.chat.handlers.channels import visible
+from easychat.chat.handlers.registration import isupport_tokens, send_lusers, send_motd
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import is_channel, mask_matches

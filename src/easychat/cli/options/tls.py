@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from easychat.chat.sts import STS_DURATION
+from easychat.chat.protection.sts import STS_DURATION
+from easychat.cli.settings import (
+    Option,
+    SettingsError,
+    boolean,
+    non_negative_int,
+    port_number,
+    positive_float,
+)
 from easychat.net.server import HANDSHAKE_TIMEOUT_SECONDS
 from easychat.net.tls import (
     SELF_SIGNED_CERT,
@@ -20,14 +28,6 @@ from easychat.net.tls import (
     normalize_fingerprint,
     pem_fingerprint,
     server_context,
-)
-from easychat.settings import (
-    Option,
-    SettingsError,
-    boolean,
-    non_negative_int,
-    port_number,
-    positive_float,
 )
 from easychat.store.private import exposure_warning
 

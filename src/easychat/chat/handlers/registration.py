@@ -7,12 +7,12 @@ import time
 from typing import TYPE_CHECKING
 
 from easychat import __version__
-from easychat.chat import accounts, unixusers
 from easychat.chat import config as limits
-from easychat.chat.channels import join_channel
 from easychat.chat.errors import IRCError
-from easychat.chat.messaging import fit_bytes
-from easychat.chat.sts import sts_value
+from easychat.chat.handlers.channels import join_channel
+from easychat.chat.handlers.messaging import fit_bytes
+from easychat.chat.identity import accounts, unixusers
+from easychat.chat.protection.sts import sts_value
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, valid_nick

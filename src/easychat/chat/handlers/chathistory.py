@@ -63,7 +63,7 @@ def owns_nick(core: ChatCore, client: Client) -> bool:
     connected, so whoever takes a nick after someone else freed it does not
     get their conversations ("the server MUST verify the current user's
     identity matches that of the desired content"). A Unix socket peer owns
-    the nick that is its login (reserved to it alone, see chat/unixusers.py).
+    the nick that is its login (reserved to it alone, see chat/identity/unixusers.py).
     """
     if client.unix_user is not None and client.nick is not None:
         return casefold(client.nick) == casefold(client.unix_user)

@@ -6,9 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
-from easychat.chat import oper, rooms
-from easychat.chat.channels import visible
+from easychat.chat import rooms
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers import oper
+from easychat.chat.handlers.channels import visible
 from easychat.chat.state import Ban
 from easychat.proto import numerics as n
 from easychat.proto.message import Message

@@ -1,19 +1,15 @@
-"""Provides the `easychat` command line: `serve`, `join` and `--version`."""
+"""Provides `easychat serve`: its settings, the core's config, the stores, logging and signals."""
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import logging
-import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.logging import RichHandler
 
@@ -21,36 +17,27 @@ from easychat import __version__
 from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
-from easychat.chat.passwords import hash_password
-from easychat.net.server import SENDQ_BYTES, Server
-from easychat.net.unixsock import UnixSocketError, is_local_user
-from easychat.options_access import ACCESS_OPTIONS
-from easychat.options_limits import EXEMPT_OPTION, LIMIT_OPTIONS
-from easychat.options_tls import TLS_JOIN_OPTIONS, TLS_OPTIONS, server_tls
-from easychat.options_unix import UNIX_OPTIONS, unix_path
-from easychat.proto.names import casefold
-from easychat.settings import (
+from easychat.cli.options.access import ACCESS_OPTIONS
+from easychat.cli.options.limits import EXEMPT_OPTION, LIMIT_OPTIONS
+from easychat.cli.options.tls import TLS_OPTIONS, server_tls
+from easychat.cli.options.unix import UNIX_OPTIONS, unix_path
+from easychat.cli.settings import (
     Option,
     SettingsError,
-    add_options,
-    boolean,
     non_negative_float,
     non_negative_int,
     port_number,
     positive_float,
     positive_int,
-    resolve,
 )
+from easychat.net.server import SENDQ_BYTES, Server
+from easychat.net.unixsock import UnixSocketError, is_local_user
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
-from easychat.store.export import as_jsonl, as_text
 from easychat.store.history import HistoryVersionError, SQLiteHistory
 from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
 from easychat.store.rooms import RoomsVersionError, SQLiteRooms
-
-if TYPE_CHECKING:
-    from easychat.tui.app import ClientSettings
 
 BASE_SERVE_OPTIONS = (
     Option("host", str, "0.0.0.0", "address to listen on"),
@@ -114,183 +101,6 @@ SERVE_OPTIONS = (
     EXEMPT_OPTION,
     *ACCESS_OPTIONS,
 )
-
-
-def _one_of(text: str, choices: tuple[str, ...]) -> str:
-    """`text` if it is one of `choices` (any case), else a ValueError naming them."""
-    if text.lower() not in choices:
-        raise ValueError(f"must be one of {', '.join(choices)}")
-    return text.lower()
-
-
-JOIN_OPTIONS = (
-    Option("nick", str, "", "nickname to fill in on the login screen"),
-    Option(
-        "server",
-        str,
-        None,
-        "server address: host, host:port, [v6]:port or unix:/path (default: the"
-        " Unix socket of your own or the host's server when there, else"
-        " 127.0.0.1:6667, or 127.0.0.1:6697 with TLS)",
-    ),
-    Option("theme", str, None, "Textual theme, e.g. textual-dark, nord, gruvbox"),
-    Option(
-        "joins",
-        lambda text: _one_of(text, ("smart", "all", "none")),
-        "smart",
-        "which joins, parts and quits of others to show: smart (of people who spoke in"
-        " the last 10 minutes), all or none",
-    ),
-    Option(
-        "log-dir", str, None, "directory of the local conversation logs (default: XDG data dir)"
-    ),
-    Option(
-        "no-mouse",
-        boolean,
-        False,
-        "leave the mouse to the terminal, so its own selection and copying work",
-        flag=True,
-    ),
-    *TLS_JOIN_OPTIONS,
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="easychat", description="A terminal chat over IRC.")
-    parser.add_argument("--version", action="version", version=f"easychat {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser(
-        "serve",
-        help="run the chat server",
-        description="Run the EasyChat server. Every flag can also be set with the "
-        "environment variable shown, or in the TOML file given to --config.",
-    )
-    add_options(serve, SERVE_OPTIONS)
-    join = sub.add_parser(
-        "join",
-        help="run the chat client",
-        description="Open the EasyChat client. Every setting can also be set with the "
-        "environment variable shown, or in the TOML file given to --config.",
-    )
-    add_options(join, JOIN_OPTIONS)
-    sub.add_parser(
-        "hash-password",
-        help="print the hash of a password, for --oper NAME:HASH",
-        description="Read a password (asked twice on a terminal, else the first line of "
-        "standard input) and print its scrypt hash for --oper NAME:HASH.",
-    )
-    history = sub.add_parser("history", help="work with the server's stored history")
-    history_sub = history.add_subparsers(dest="history_command", metavar="ACTION")
-    export = history_sub.add_parser(
-        "export",
-        help="print a room's history",
-        description="Print the stored history of one room, oldest first.",
-    )
-    export.add_argument("--db", required=True, help="the server's SQLite history file")
-    export.add_argument("--room", required=True, help="the room, e.g. '#lobby'")
-    export.add_argument("--format", choices=("jsonl", "txt"), default="txt")
-    join.add_argument("--auto", action="store_true", help="log in straight away")
-    join.add_argument("--no-log", action="store_true", help="keep no local log")
-    join.add_argument("--no-timestamps", action="store_true", help="hide the time of each line")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `easychat` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        try:
-            settings = resolve(args, SERVE_OPTIONS)
-            return serve(settings)
-        except SettingsError as exc:
-            parser.exit(2, f"easychat serve: error: {exc}\n")
-    if args.command == "hash-password":
-        return print_password_hash()
-    if args.command == "history" and args.history_command == "export":
-        return export_history(args.db, args.room, args.format)
-    if args.command == "join":
-        try:
-            settings = resolve(args, JOIN_OPTIONS)
-            return join(settings, args)
-        except SettingsError as exc:
-            parser.exit(2, f"easychat join: error: {exc}\n")
-    parser.print_help()
-    return 2
-
-
-def print_password_hash() -> int:
-    """Prints the scrypt hash of a password read from the terminal or stdin."""
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            print("easychat hash-password: the passwords differ", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        print("easychat hash-password: empty password", file=sys.stderr)
-        return 1
-    print(hash_password(password))
-    return 0
-
-
-def export_history(db: str, room: str, fmt: str) -> int:
-    """Prints one room's history; exit status 1 with a reason on failure."""
-    if not Path(db).is_file():
-        print(f"easychat history export: no history file at {db}", file=sys.stderr)
-        return 1
-    try:
-        store = SQLiteHistory.read_only(db)
-    except (sqlite3.Error, HistoryVersionError) as exc:
-        print(f"easychat history export: cannot read {db}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        records = store.export(casefold(room))
-    finally:
-        store.close()
-    try:
-        for line in (as_jsonl if fmt == "jsonl" else as_text)(records):
-            print(line)
-    except BrokenPipeError:  # `| head` stopped reading: not an error
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
-    return 0
-
-
-def client_settings(settings: dict[str, Any], args: argparse.Namespace) -> ClientSettings:
-    """The client's settings from the resolved `join` settings and its switches."""
-    # Imported here so that `easychat serve` never loads Textual.
-    from easychat.net.client import default_server  # noqa: PLC0415 - asyncio, client only
-    from easychat.tui.app import ClientSettings  # noqa: PLC0415
-
-    tls = settings["tls"] or settings["tls_fingerprint"] is not None or settings["tls_insecure"]
-    return ClientSettings(
-        nick=settings["nick"],
-        server=settings["server"] or default_server(bool(tls)),
-        tls=tls,
-        tls_fingerprint=settings["tls_fingerprint"],
-        tls_insecure=settings["tls_insecure"],
-        auto=args.auto,
-        theme=settings["theme"],
-        timestamps=not args.no_timestamps,
-        log_dir=Path(settings["log_dir"]) if settings["log_dir"] else None,
-        log_enabled=not args.no_log,
-        joins=settings["joins"],
-        mouse=not settings["no_mouse"],
-    )
-
-
-def join(settings: dict[str, Any], args: argparse.Namespace) -> int:
-    """Runs the Textual client until the user quits."""
-    from easychat.tui.app import EasyChatApp  # noqa: PLC0415
-
-    app = EasyChatApp(client_settings(settings, args))
-    if settings["theme"] and settings["theme"] not in app.available_themes:
-        themes = ", ".join(sorted(app.available_themes))
-        raise SettingsError(f"--theme: unknown theme {settings['theme']!r}; choose from {themes}")
-    app.run(mouse=app.settings.mouse)
-    return 0
 
 
 def core_config(settings: dict[str, Any]) -> CoreConfig:

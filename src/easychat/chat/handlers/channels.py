@@ -6,9 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
-from easychat.chat import oper, rooms
-from easychat.chat.chathistory import replay_on_join
+from easychat.chat import rooms
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers import oper
+from easychat.chat.handlers.chathistory import replay_on_join
 from easychat.chat.state import Channel
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES

@@ -6,10 +6,10 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from easychat.chat.access import Kline
 from easychat.chat.errors import IRCError
-from easychat.chat.messaging import fit_bytes
-from easychat.chat.passwords import verify_password
+from easychat.chat.handlers.messaging import fit_bytes
+from easychat.chat.identity.passwords import verify_password
+from easychat.chat.protection.access import Kline
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, mask_matches, normalize_mask

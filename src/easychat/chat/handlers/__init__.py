@@ -1,0 +1,1 @@
+"""Provides the IRC command handlers: registration, rooms, messages, modes, queries, opers."""

@@ -1,0 +1,1 @@
+"""Provides who a user is: accounts and SASL, password hashes, Unix logins."""

@@ -1,0 +1,1 @@
+"""Provides the option groups of `easychat serve` and `join`: access, limits, TLS, Unix socket."""
