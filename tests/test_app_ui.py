@@ -17,15 +17,15 @@ from textual.widgets import Button, OptionList, Static, TextArea
 
 from easychat.cli import JOIN_OPTIONS, build_parser, client_settings
 from easychat.client.conversations import Conversation, ConversationKind, Paging
-from easychat.client.session import Member
+from easychat.client.session.session import Member
 from easychat.settings import resolve
 from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen, Place
-from easychat.tui.dialogs import LeaveDialog, PasteDialog
 from easychat.tui.keys import read_esc_digit_as_alt
-from easychat.tui.login import LoginScreen
-from easychat.tui.widgets import PASTE_CONFIRM_LINES, ChatLog
+from easychat.tui.screens.chat import ChatScreen, Place
+from easychat.tui.screens.dialogs import LeaveDialog, PasteDialog
+from easychat.tui.screens.login import LoginScreen
+from easychat.tui.widgets.input import PASTE_CONFIRM_LINES, ChatLog
 from tests.apphelpers import SIZE, Peer, field, log_in, make_app, send_text, wait_for
 from tests.ircclient import RunningServer
 

@@ -36,7 +36,7 @@ from easychat.client.events import (
     TopicChanged,
 )
 from easychat.client.masks import IgnoreList
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.client.smartfilter import JoinFilter
 from easychat.net.client import (
     ClientConnection,
@@ -50,7 +50,6 @@ from easychat.proto.message import Message
 from easychat.proto.names import casefold
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
 from easychat.store.clientstate import ClientState, state_path
-from easychat.tui.chat import ChatScreen
 from easychat.tui.history import (
     HISTORY_PAGE,
     load_earlier,
@@ -63,7 +62,8 @@ from easychat.tui.history import (
 from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.intents_irc import load_ignore_list, show_room_list
 from easychat.tui.keys import read_esc_digit_as_alt
-from easychat.tui.login import LoginScreen
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.login import LoginScreen
 from easychat.tui.state import (
     came_back,
     joined,

@@ -13,11 +13,11 @@ from textual.message import Message
 from textual.widgets import Button, Input, OptionList
 from textual.widgets.option_list import Option
 
-from easychat.client.commands import COMMAND_HELP
 from easychat.client.conversations import Conversation, ConversationKind
-from easychat.client.session import Member
+from easychat.client.input.commands import COMMAND_HELP
+from easychat.client.session.session import Member
 from easychat.proto.names import casefold
-from easychat.tui.log import ChatLog
+from easychat.tui.widgets.log import ChatLog
 
 __all__ = ["ChatInput", "ChatLog", "ConversationList", "MemberList"]  # ChatLog lives in log.py
 

@@ -18,18 +18,18 @@ from textual.widgets import Button, Footer, Input, OptionList, Static
 
 from easychat.client.conversations import Conversation, ConversationKind, Conversations, Paging
 from easychat.client.events import Line, LineKind
-from easychat.client.session import Member
+from easychat.client.session.session import Member
 from easychat.proto.names import casefold
-from easychat.tui.dialogs import LeaveDialog, PasteDialog, line_count
-from easychat.tui.log import ChatLog
 from easychat.tui.render import day_changed, render_entry
-from easychat.tui.widgets import (
+from easychat.tui.screens.dialogs import LeaveDialog, PasteDialog, line_count
+from easychat.tui.widgets.input import (
     PASTE_CONFIRM_LINES,
     ChatInput,
     ConversationList,
     LeaveButton,
     MemberList,
 )
+from easychat.tui.widgets.log import ChatLog
 
 # What the top of the log says while paging back through the server's history.
 LOADING_EARLIER = "──── loading earlier messages… ────"

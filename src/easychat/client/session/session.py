@@ -8,9 +8,6 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from easychat.client import replies
-from easychat.client.auth import AUTH_NUMERICS, AuthMixin
-from easychat.client.ctcp import CtcpMixin
 from easychat.client.events import (
     SERVER_CONVERSATION,
     Event,
@@ -22,7 +19,12 @@ from easychat.client.events import (
     ServerClosed,
     TopicChanged,
 )
-from easychat.client.history import (
+from easychat.client.input.split import split_message, text_budget
+from easychat.client.masks import IgnoreList
+from easychat.client.session import replies
+from easychat.client.session.auth import AUTH_NUMERICS, AuthMixin
+from easychat.client.session.ctcp import CtcpMixin
+from easychat.client.session.history import (
     HISTORY_BATCH,
     HISTORY_CAP,
     MAX_BATCH_LINES,
@@ -30,12 +32,10 @@ from easychat.client.history import (
     MAX_PENDING_HISTORY,
     HistoryMixin,
 )
-from easychat.client.lag import LagMixin
-from easychat.client.masks import IgnoreList
-from easychat.client.peers import PeersMixin
-from easychat.client.roomlist import LIST_NUMERICS, RoomListMixin
-from easychat.client.rooms import Member, Room, RoomsMixin
-from easychat.client.split import split_message, text_budget
+from easychat.client.session.lag import LagMixin
+from easychat.client.session.peers import PeersMixin
+from easychat.client.session.roomlist import LIST_NUMERICS, RoomListMixin
+from easychat.client.session.rooms import Member, Room, RoomsMixin
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold_for
@@ -151,7 +151,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
         # After a reconnect our old nick may still be held by the dead
         # connection until the server notices; then take `nick_` instead.
         self.alt_nick_on_collision = False
-        # Logging in (client/auth.py): SASL PLAIN, else PASS; or REGISTER.
+        # Logging in (client/session/auth.py): SASL PLAIN, else PASS; or REGISTER.
         self.password = password or None
         self.create_account = create_account
         self.account: str | None = None
