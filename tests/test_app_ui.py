@@ -22,10 +22,12 @@ from easychat.settings import resolve
 from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.keys import read_esc_digit_as_alt
-from easychat.tui.screens.chat import ChatScreen, Place
+from easychat.tui.screens.chat import ChatScreen
 from easychat.tui.screens.dialogs import LeaveDialog, PasteDialog
 from easychat.tui.screens.login import LoginScreen
-from easychat.tui.widgets.input import PASTE_CONFIRM_LINES, ChatLog
+from easychat.tui.screens.scrollback import Place
+from easychat.tui.widgets.input import PASTE_CONFIRM_LINES
+from easychat.tui.widgets.log import ChatLog
 from tests.apphelpers import SIZE, Peer, field, log_in, make_app, send_text, wait_for
 from tests.ircclient import RunningServer
 
