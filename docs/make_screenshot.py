@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from tests.ircclient import IRCClient, RunningServer  # noqa: E402
 
 from easychat.tui.app import ClientSettings, EasyChatApp  # noqa: E402
-from easychat.tui.chat import ChatScreen  # noqa: E402
+from easychat.tui.screens.chat import ChatScreen  # noqa: E402
 
 
 async def until(pilot: Pilot[None], done: Callable[[], bool]) -> None:

@@ -13,9 +13,9 @@ from textual.widgets import Button, Input, Static
 from easychat.client.conversations import Conversation
 from easychat.proto.message import Message, parse
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen
-from easychat.tui.log import ChatLog
-from easychat.tui.login import LoginScreen
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.login import LoginScreen
+from easychat.tui.widgets.log import ChatLog
 from tests.ircclient import IRCClient
 
 # Terminal size for every app test: wide enough for the side lists and the input bar.

@@ -14,9 +14,9 @@ from textual.widgets import OptionList, Static
 
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
-from easychat.tui.chat import ChatScreen
-from easychat.tui.login import LoginScreen
 from easychat.tui.render import render_line
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.login import LoginScreen
 from tests.apphelpers import (
     SIZE,
     WAIT,
@@ -564,7 +564,7 @@ async def test_rate_limit_wait_shows_in_the_input_bar(
 ) -> None:
     """Over the server's flood limit, the input bar says how long until the next line."""
     from easychat.chat.config import CoreConfig
-    from easychat.tui.widgets import ChatInput
+    from easychat.tui.widgets.input import ChatInput
 
     server = make_server(CoreConfig(flood_burst=1, flood_rate=0.5, flood_paste=1))
     app = make_app(server.port, tmp_path)

@@ -13,12 +13,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from easychat.client.ctcp import CLIENT_VERSION
 from easychat.client.events import LineKind
+from easychat.client.session.ctcp import CLIENT_VERSION
 from easychat.store.ignores import ignores_path, load_ignores
-from easychat.tui.chat import ChatScreen
 from easychat.tui.intents import palette_commands
-from easychat.tui.rooms_screen import RoomsScreen
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.rooms import RoomsScreen
 from tests.apphelpers import (
     SIZE,
     Peer,

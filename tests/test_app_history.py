@@ -14,8 +14,8 @@ from easychat.net.client import ClientConnection
 from easychat.proto.message import Message
 from easychat.store.history import SQLiteHistory
 from easychat.tui.app import HISTORY_PAGE, ClientSettings, EasyChatApp
-from easychat.tui.chat import LOADING_EARLIER, NO_EARLIER
-from easychat.tui.log import ChatLog
+from easychat.tui.screens.scrollback import LOADING_EARLIER, NO_EARLIER
+from easychat.tui.widgets.log import ChatLog
 from tests.apphelpers import (
     SIZE,
     Peer,

@@ -12,7 +12,7 @@ from textual.widgets import Checkbox
 from easychat.net.client import describe, format_address
 from easychat.store.accounts import SQLiteAccounts
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.login import LoginScreen
+from easychat.tui.screens.login import LoginScreen
 from tests.apphelpers import (
     SIZE,
     button,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from easychat.client.events import LineKind
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen
+from easychat.tui.screens.chat import ChatScreen
 from tests.ircclient import IRCClient
 from tests.ngircd import ngircd
 

@@ -13,8 +13,8 @@ from textual.widgets import OptionList, Static
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen
-from easychat.tui.login import LoginScreen
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.login import LoginScreen
 from tests.apphelpers import (
     SIZE,
     Peer,

@@ -19,14 +19,16 @@ from easychat.cli.commands import build_parser
 from easychat.cli.join import JOIN_OPTIONS, client_settings
 from easychat.cli.settings import resolve
 from easychat.client.conversations import Conversation, ConversationKind, Paging
-from easychat.client.session import Member
+from easychat.client.session.session import Member
 from easychat.store.history import SQLiteHistory
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen, Place
-from easychat.tui.dialogs import LeaveDialog, PasteDialog
 from easychat.tui.keys import read_esc_digit_as_alt
-from easychat.tui.login import LoginScreen
-from easychat.tui.widgets import PASTE_CONFIRM_LINES, ChatLog
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.dialogs import LeaveDialog, PasteDialog
+from easychat.tui.screens.login import LoginScreen
+from easychat.tui.screens.scrollback import Place
+from easychat.tui.widgets.input import PASTE_CONFIRM_LINES
+from easychat.tui.widgets.log import ChatLog
 from tests.apphelpers import SIZE, Peer, field, log_in, make_app, send_text, wait_for
 from tests.ircclient import RunningServer
 

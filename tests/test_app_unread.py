@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from easychat.store.history import SQLiteHistory
-from easychat.tui.chat import NEW_MESSAGES, SEPARATOR
-from easychat.tui.login import LoginScreen
+from easychat.tui.screens.login import LoginScreen
+from easychat.tui.screens.scrollback import NEW_MESSAGES, SEPARATOR
 from tests.apphelpers import SIZE, Peer, has_text, log_in, log_text, make_app, send_text, wait_for
 from tests.ircclient import RunningServer
 from tests.nolimits import unlimited

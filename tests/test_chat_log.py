@@ -17,8 +17,8 @@ from easychat.client import conversations
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import Line, LineKind
 from easychat.tui.app import HISTORY_PAGE, ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen
-from easychat.tui.log import FLUSH_DELAY, MAX_ENTRIES, ChatLog
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.widgets.log import FLUSH_DELAY, MAX_ENTRIES, ChatLog
 from tests.apphelpers import SIZE, Peer, log_in, make_app, wait_for
 from tests.ircclient import RunningServer
 from tests.nolimits import unlimited

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from easychat.chat.config import CoreConfig
-from easychat.client.auth import SASL_CHUNK, plain_chunks
 from easychat.client.events import RegistrationFailed
-from easychat.client.session import Session
+from easychat.client.session.auth import SASL_CHUNK, plain_chunks
+from easychat.client.session.session import Session
 from easychat.proto.message import parse
 from easychat.store.accounts import SQLiteAccounts
-from easychat.tui.chat import ChatScreen
+from easychat.tui.screens.chat import ChatScreen
 from tests.apphelpers import SIZE, chat_screen, field, login_error, make_app, wait_for
 from tests.ircclient import RunningServer
 

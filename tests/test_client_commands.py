@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from easychat.client.commands import (
+from easychat.client.input.commands import (
     COMMAND_HELP,
     Away,
     Help,
@@ -22,7 +22,7 @@ from easychat.client.commands import (
     Whois,
     parse_input,
 )
-from easychat.client.commands_irc import (
+from easychat.client.input.commands_irc import (
     Ban,
     Clear,
     Close,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from easychat.client.ctcp import CLIENT_VERSION, CTCP_REPLY_BURST, CTCP_REPLY_WINDOW
 from easychat.client.events import SERVER_CONVERSATION, Line, LineKind, ListedRoom, RoomList
-from easychat.client.roomlist import MAX_LISTED_ROOMS
-from easychat.client.session import Session
+from easychat.client.session.ctcp import CLIENT_VERSION, CTCP_REPLY_BURST, CTCP_REPLY_WINDOW
+from easychat.client.session.roomlist import MAX_LISTED_ROOMS
+from easychat.client.session.session import Session
 from easychat.proto.message import Message
 from tests.test_client_session import NOW, OUR_ISUPPORT, OUR_WELCOME, feed, in_lobby
 

@@ -16,7 +16,7 @@ from easychat.client.events import (
     LineKind,
     RateLimited,
 )
-from easychat.client.session import (
+from easychat.client.session.session import (
     MAX_BATCH_LINES,
     MAX_OPEN_BATCHES,
     WANTED_CAPS,

@@ -12,7 +12,7 @@ from itertools import islice
 import pytest
 
 from easychat.client.events import Registered
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.net.client import (
     BACKOFF_MAX,
     ClientConnection,

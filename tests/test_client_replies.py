@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from easychat.client.events import Event, Lag, Line, LineKind
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.proto.message import parse
 
 WELCOME = ":easychat.local 001 john :Welcome to Easy Chat! You are customer number 7"

@@ -21,8 +21,8 @@ from easychat.client.events import (
     ServerClosed,
     TopicChanged,
 )
-from easychat.client.session import Session
-from easychat.client.split import text_budget
+from easychat.client.input.split import text_budget
+from easychat.client.session.session import Session
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message, encode, parse
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from easychat.client.split import (
+from easychat.client.input.split import (
     CTCP_ACTION_OVERHEAD,
     WORST_CASE_HOST_BYTES,
     WORST_CASE_USER_BYTES,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from easychat.client.events import Registered
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.net.client import ClientConnection, ConnectError, default_server, parse_address
 from easychat.net.tls import ClientTLS
 from easychat.store.clientlog import log_path

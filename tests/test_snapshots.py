@@ -10,9 +10,9 @@ from textual.widgets import Input
 
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import Line, LineKind
-from easychat.client.session import Member
+from easychat.client.session.session import Member
 from easychat.tui.app import ClientSettings, EasyChatApp
-from easychat.tui.chat import ChatScreen
+from easychat.tui.screens.chat import ChatScreen
 
 SIZE = (100, 30)
 SnapCompare = Callable[..., bool]

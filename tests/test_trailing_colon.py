@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.net.client import ClientConnection
 from easychat.proto.message import Message, encode
 from easychat.store.history import SQLiteHistory

@@ -1,4 +1,4 @@
-"""Provides EasyChatApp: the screens, the network worker, and what connects them."""
+"""Provides EasyChatApp: its settings, the screens, and the messages that connect them."""
 
 from __future__ import annotations
 
@@ -14,76 +14,28 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from easychat.client.conversations import UNREAD_KINDS, Conversation, ConversationKind
-from easychat.client.events import (
-    SERVER_CONVERSATION,
-    Event,
-    HistoryBatch,
-    HistoryFailed,
-    Joined,
-    Lag,
-    Left,
-    Line,
-    LineKind,
-    MembersChanged,
-    NickChanged,
-    PeerRenamed,
-    RateLimited,
-    Registered,
-    RegistrationFailed,
-    RoomList,
-    ServerClosed,
-    TopicChanged,
-)
+from easychat.client.conversations import ConversationKind
+from easychat.client.events import SERVER_CONVERSATION, Event, Line, LineKind
 from easychat.client.masks import IgnoreList
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.client.smartfilter import JoinFilter
-from easychat.net.client import (
-    ClientConnection,
-    ConnectError,
-    backoff_delays,
-    format_address,
-    parse_address,
-)
+from easychat.net.client import ClientConnection, format_address, parse_address
 from easychat.net.tls import TLS_PORT, ClientTLS
 from easychat.proto.message import Message
-from easychat.proto.names import casefold
 from easychat.store.clientlog import ClientLog, default_log_dir, log_path
 from easychat.store.clientstate import ClientState, state_path
-from easychat.tui.chat import ChatScreen
-from easychat.tui.history import (
-    HISTORY_PAGE,
-    load_earlier,
-    load_history,
-    local_history,
-    merge_page,
-    page_failed,
-    to_local_log,
-)
+from easychat.tui.events import handle, tell_everywhere
+from easychat.tui.history import HISTORY_PAGE, load_earlier
 from easychat.tui.intents import palette_commands, run_typed
-from easychat.tui.intents_irc import load_ignore_list, show_room_list
+from easychat.tui.intents_irc import load_ignore_list
 from easychat.tui.keys import read_esc_digit_as_alt
-from easychat.tui.login import LoginScreen
-from easychat.tui.state import (
-    came_back,
-    joined,
-    left,
-    rejoin_messages,
-    reopen_private,
-    save_read_marks,
-)
+from easychat.tui.network import LAG_INTERVAL, LOGIN_TIMEOUT, stay_connected
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.login import LoginScreen
+from easychat.tui.state import save_read_marks
 
 # HISTORY_PAGE stays importable from here, where the app tests look for it.
 __all__ = ["HISTORY_PAGE", "ClientSettings", "EasyChatApp"]
-
-# How long logging in may take, from the TCP connection to the welcome (001):
-# a server that accepted the connection but says nothing in that time is not
-# answering, or not an IRC server. SASL and a slow MOTD fit well within it.
-LOGIN_TIMEOUT = 15.0
-
-# Seconds between our lag PINGs (irssi's lag_check_time is 60 s, weechat's
-# irc.server.lag_check 60 s; 30 s keeps the figure fresh at one short line).
-LAG_INTERVAL = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,14 +117,14 @@ class EasyChatApp(App[None]):
         self.focus_on_join: set[str] = set()
         # The welcome and what came before it (account created, logged in):
         # shown in the server window, then again in the first room joined.
-        self._welcome: list[Line] = []
+        self.welcome: list[Line] = []
         self.join_filter = JoinFilter(self.settings.joins)
         self._closer: asyncio.Future[None] | None = None
         # /ignore's masks, shared with every session; loaded from the user's file.
         self.ignores = IgnoreList()
         self.login_timeout = LOGIN_TIMEOUT  # tests shorten it
         self.lag_interval = LAG_INTERVAL  # likewise
-        self._offline = False  # the drop was already told in every conversation
+        self.offline = False  # the drop was already told in every conversation
         # The server as the chat screen names it (IPv6 in brackets).
         self.address = ""
 
@@ -188,11 +140,11 @@ class EasyChatApp(App[None]):
 
     def on_login_screen_login_requested(self, request: LoginScreen.LoginRequested) -> None:
         self.leaving = False
-        self._offline = False
+        self.offline = False
         self.wanted_nick = request.nick
         self.password = request.password or None
         self.create_account = request.create_account
-        self._welcome = []
+        self.welcome = []
         if self.settings.log_enabled:
             directory = self.settings.log_dir or default_log_dir()
             try:
@@ -229,108 +181,8 @@ class EasyChatApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="network")
     async def network(self, nick: str, host: str, port: int) -> None:
-        """Connects, runs the session, and reconnects with backoff until Leave."""
-        delays = backoff_delays()
-        registered_once = False
-        while not self.leaving:
-            try:
-                connection = await ClientConnection.open(host, port, tls=self.settings.client_tls())
-            except ConnectError as exc:
-                if not registered_once:
-                    self.post_message(self.LoginFailed(str(exc)))
-                    return
-                delay = next(delays)
-                self.post_message(
-                    self.ConnectionState(
-                        f"{str(exc).rstrip('.')} — retrying in {delay:.0f} s…", False
-                    )
-                )
-                await asyncio.sleep(delay)
-                continue
-            # A reconnect asks for the last nick the server accepted (at login
-            # or after a /nick), taking `nick_` only while the old one is held.
-            if not registered_once:
-                self.wanted_nick = nick
-            session = Session(
-                self.wanted_nick, password=self.password, create_account=self.create_account
-            )
-            session.alt_nick_on_collision = registered_once
-            session.ignores = self.ignores
-            self.session, self.connection = session, connection
-            try:
-                failure = await self._run(session, connection)
-            finally:
-                # Also when the worker is cancelled: a socket left open would
-                # keep a ghost of us on the server, holding the nick.
-                if self.connection is connection:
-                    self.connection = None
-                await connection.close()
-            if self.leaving:
-                return
-            if not session.registered and not registered_once:
-                self.session = None
-                self.post_message(self.LoginFailed(failure or "The server closed the connection"))
-                return
-            if session.registered:
-                registered_once = True
-                self.create_account = False  # created: a reconnect logs in
-                delays = backoff_delays()
-            delay = next(delays)
-            self.post_message(
-                self.ConnectionState(
-                    f"Disconnected ({failure or 'connection lost'}). "
-                    f"Reconnecting in {delay:.0f} s…",
-                    False,
-                )
-            )
-            await asyncio.sleep(delay)
-
-    async def _run(self, session: Session, connection: ClientConnection) -> str | None:
-        """Feeds the server's messages to the session until the connection ends.
-
-        Logging in must finish within `login_timeout`; otherwise the reason
-        says whether the server answered at all.
-        """
-        connection.send(session.start())
-        failure: str | None = None
-        answered = False
-        lag: asyncio.Task[None] | None = None
-        try:
-            async with asyncio.timeout(self.login_timeout) as deadline:
-                async for msg in connection.messages():
-                    answered = True
-                    for event in session.feed(msg):
-                        if isinstance(event, (RegistrationFailed, ServerClosed)):
-                            failure = event.reason
-                        if isinstance(event, Registered):
-                            deadline.reschedule(None)
-                            connection.send(rejoin_messages(self.state))
-                            lag = asyncio.create_task(self._measure_lag(session, connection))
-                        self.post_message(self.NetEvent(event))
-                    connection.send(session.take_outgoing())
-                    if failure is not None and not session.registered:
-                        break
-        except TimeoutError:
-            limit = f"{self.login_timeout:g} s"
-            failure = (
-                f"Connected to {self.address}, but the server did not answer within {limit}"
-                " — is it an IRC server?"
-                if not answered
-                else f"The server at {self.address} did not finish logging in within {limit}"
-            )
-        finally:
-            if lag is not None:
-                lag.cancel()
-        return failure
-
-    async def _measure_lag(self, session: Session, connection: ClientConnection) -> None:
-        """Every `lag_interval`, PINGs the server; the PONG's delay shows as the lag."""
-        while True:
-            await asyncio.sleep(self.lag_interval)
-            waiting = session.lag_waiting()
-            if waiting is not None:  # still unanswered: say how long so far
-                self.post_message(self.NetEvent(Lag(waiting, answered=False)))
-            connection.send(session.lag_ping())
+        """Connects, runs the session, and reconnects with backoff until Leave (tui/network.py)."""
+        await stay_connected(self, nick, host, port)
 
     def on_easy_chat_app_login_failed(self, message: LoginFailed) -> None:
         self.login.show_error(message.reason)
@@ -345,22 +197,13 @@ class EasyChatApp(App[None]):
             if not message.connected:
                 conv.active = conv.kind is not ConversationKind.ROOM and conv.active
         self.chat.refresh_sidebar()  # rooms show dimmed until rejoined
-        if self._offline and not message.connected:
+        if self.offline and not message.connected:
             # Each further retry: the banner and the server window, not
             # another line in every conversation per attempt.
             self.chat.add_line(Line(SERVER_CONVERSATION, kind, "", message.text, time.time()))
         else:
-            self._tell_everywhere(message.text, kind)
-        self._offline = not message.connected
-
-    def _tell_everywhere(self, text: str, kind: LineKind = LineKind.INFO) -> None:
-        """A connection notice: in every room and chat it concerns, and the server window."""
-        if self.chat is None:
-            return
-        now = time.time()
-        for conv in self.chat.conversations.ordered():
-            if not conv.left:  # a room already left is not concerned
-                self.chat.add_line(Line(conv.name, kind, "", text, now))
+            tell_everywhere(self.chat, message.text, kind)
+        self.offline = not message.connected
 
     # -- events from the session ----------------------------------------------
 
@@ -368,128 +211,8 @@ class EasyChatApp(App[None]):
         self.handle(message.event)
 
     def handle(self, event: Event) -> None:
-        """Routes one session event to the chat screen and the local log."""
-        if isinstance(event, Registered):
-            self._registered(event)
-            return
-        chat, session = self.chat, self.session
-        if chat is None and isinstance(event, Line):
-            self._welcome.append(event)  # before the welcome: keep it for the chat
-            return
-        if chat is None or session is None:
-            return
-        if isinstance(event, Line):
-            self._line(chat, event)
-        elif isinstance(event, Joined):
-            room = joined(self, chat, event)
-            if room is not None and room is chat.conversations.current and self._welcome:
-                for line in self._welcome:
-                    chat.add_line(Line(room.name, LineKind.INFO, "", line.text, line.time))
-                self._welcome = []
-        elif isinstance(event, HistoryBatch):
-            merge_page(chat, event, self.store, session, self.connection)
-        elif isinstance(event, HistoryFailed):
-            page_failed(chat, event)
-        elif isinstance(event, RateLimited):
-            chat.show_wait(event.wait)
-        elif isinstance(event, Lag):
-            chat.set_lag(event.seconds, answered=event.answered)
-        elif isinstance(event, Left):
-            left(self.state, chat, event)
-        elif isinstance(event, MembersChanged):
-            chat.set_members(event.channel, session.members(event.channel))
-        elif isinstance(event, TopicChanged):
-            chat.set_topic(event.channel, event.topic)
-        elif isinstance(event, NickChanged):
-            # The server accepted it: from now on the nick a reconnect asks for.
-            self.wanted_nick = event.new
-            chat.nick = event.new
-            self.sub_title = event.new
-        elif isinstance(event, PeerRenamed):
-            conv = chat.conversations.get(event.old)
-            if conv is not None and conv.kind is ConversationKind.PRIVATE:
-                chat.conversations.rename(event.old, event.new)
-                self.state.renamed_private(event.old, event.new)
-                text = f"{event.old} is now known as {event.new}"
-                chat.add_line(Line(event.new, LineKind.EVENT, event.old, text, time.time()))
-                chat.refresh_all()
-        elif isinstance(event, RoomList):
-            show_room_list(self, event)
-        elif isinstance(event, ServerClosed):
-            text = f"The server closed the connection: {event.reason}"
-            self._tell_everywhere(text, LineKind.ERROR)
-
-    def _registered(self, event: Registered) -> None:
-        welcome = Line(None, LineKind.INFO, "", event.welcome, time.time())
-        self.sub_title = event.nick
-        if self.chat is None:
-            self.wanted_nick = event.nick  # perhaps shortened by the server
-            self._welcome = [welcome, *self._welcome]
-            if self.create_account:
-                self.login.account_created()
-            self.chat = ChatScreen(
-                self.address,
-                event.nick,
-                timestamps=self.settings.timestamps,
-                warning=self._warning(),
-            )
-            self.login.set_busy(False)
-            self.push_screen(self.chat)
-            for line in self._welcome:
-                self.chat.add_line(line)
-            reopen_private(self, self.chat)
-        else:
-            self.chat.set_banner("")
-            self._offline = False
-            self._tell_everywhere("Reconnected. " + event.welcome)
-            if event.nick != self.chat.nick:
-                self._tell_everywhere(f"You are now known as {event.nick}")
-            self.chat.nick = event.nick
-            # Rooms catch up when they are joined again; private ones now.
-            for conv in self.chat.conversations.ordered():
-                if conv.kind is ConversationKind.PRIVATE:
-                    load_history(self.session, self.connection, conv)
-
-    def _warning(self) -> str:
-        """What the chat screen keeps saying about this connection's security."""
-        if self.settings.tls_insecure and not self.settings.tls_fingerprint:
-            return (
-                "⚠ --tls-insecure: the server's certificate is not checked. "
-                "Anyone on the way can read and change this conversation."
-            )
-        return ""
-
-    def _line(self, chat: ChatScreen, line: Line) -> None:
-        name = line.conversation
-        opened: Conversation | None = None
-        if (
-            name is not None
-            and name != SERVER_CONVERSATION
-            and chat.conversations.get(name) is None
-        ):
-            if self.session is not None and self.session.is_channel(name):
-                return  # a room closed (/close): the echo of its PART has no place
-            opened = chat.open_conversation(
-                name, ConversationKind.PRIVATE, local_history(self.store, name), focus=False
-            )
-        fold = self.session.fold if self.session is not None else casefold
-        if not self.join_filter.shows(line, fold):
-            conv = chat.conversations.get(name or "")
-            if conv is not None:
-                to_local_log(self.store, conv, line)  # hidden, not lost
-            return
-        self.join_filter.note(line, fold)
-        if opened is not None:
-            came_back(self.state, chat, opened)
-        conv = chat.add_line(line)
-        if conv.kind is ConversationKind.PRIVATE:
-            self.state.opened_private(conv.name)
-        to_local_log(self.store, conv, line)
-        private = conv.kind is ConversationKind.PRIVATE and line.kind in UNREAD_KINDS
-        if line.mention or (private and not line.own):
-            self.bell()
-        if opened is not None:
-            load_history(self.session, self.connection, opened)
+        """Routes one session event to the chat screen and the local log (tui/events.py)."""
+        handle(self, event)
 
     def close_conversation(self, name: str) -> None:
         """Closes a conversation (`/close`): parts a room we are in, and forgets it.

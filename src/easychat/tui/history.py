@@ -6,10 +6,10 @@ from typing import Literal
 
 from easychat.client.conversations import UNREAD_KINDS, Conversation, ConversationKind, Paging
 from easychat.client.events import HistoryBatch, HistoryFailed, Line, LineKind
-from easychat.client.session import Session
+from easychat.client.session.session import Session
 from easychat.net.client import ClientConnection
 from easychat.store.clientlog import ClientLog, LogEntry
-from easychat.tui.chat import ChatScreen
+from easychat.tui.screens.chat import ChatScreen
 
 # Lines of the local log shown above a conversation when it opens.
 HISTORY_LINES = 50

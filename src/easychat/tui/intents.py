@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
-from easychat.client import commands as cmd
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
+from easychat.client.input import commands as cmd
 from easychat.proto.message import Message
-from easychat.tui.chat import ChatScreen
 from easychat.tui.history import load_history, local_history
 from easychat.tui.intents_irc import run_irc_command
+from easychat.tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
     from easychat.tui.app import EasyChatApp

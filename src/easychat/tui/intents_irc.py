@@ -6,17 +6,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from easychat.client import commands_irc as irc
 from easychat.client.conversations import ConversationKind, Paging
 from easychat.client.events import Line, LineKind, RoomList
+from easychat.client.input import commands_irc as irc
+from easychat.client.input.split import split_message, text_budget
 from easychat.client.masks import MAX_IGNORES, ban_mask, is_mask
-from easychat.client.split import split_message, text_budget
 from easychat.proto.message import Message
 from easychat.store.clientlog import default_log_dir
 from easychat.store.ignores import ignores_path, load_ignores, save_ignores
-from easychat.tui.chat import ChatScreen
-from easychat.tui.rooms_screen import RoomsScreen
-from easychat.tui.widgets import ChatInput
+from easychat.tui.screens.chat import ChatScreen
+from easychat.tui.screens.rooms import RoomsScreen
+from easychat.tui.widgets.input import ChatInput
 
 if TYPE_CHECKING:
     from easychat.tui.app import EasyChatApp
@@ -59,7 +59,7 @@ def _ignores_file(app: EasyChatApp) -> Path:
 
 
 def run_irc_command(app: EasyChatApp, chat: ChatScreen, intent: object) -> bool:
-    """Carries out one of the commands of `client/commands_irc.py`; False for any other intent."""
+    """Carries out a command of `client/input/commands_irc.py`; False for any other intent."""
     if not isinstance(intent, _IRC_INTENTS):
         return False
     if isinstance(intent, (irc.Ignore, irc.Unignore)):

@@ -9,8 +9,8 @@ from easychat.client.conversations import Conversation, ConversationKind
 from easychat.client.events import Joined, Left, Line, LineKind
 from easychat.proto.message import Message
 from easychat.store.clientstate import ClientState, ReadMark
-from easychat.tui.chat import ChatScreen
 from easychat.tui.history import load_history, local_history
+from easychat.tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
     from easychat.tui.app import EasyChatApp

@@ -8,21 +8,12 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from easychat.client import replies
-from easychat.client.auth import AUTH_NUMERICS, AuthMixin
-from easychat.client.ctcp import CtcpMixin
-from easychat.client.events import (
-    SERVER_CONVERSATION,
-    Event,
-    Line,
-    LineKind,
-    MembersChanged,
-    Registered,
-    RegistrationFailed,
-    ServerClosed,
-    TopicChanged,
-)
-from easychat.client.history import (
+from easychat.client.events import Event, Line, LineKind, RegistrationFailed, ServerClosed
+from easychat.client.input.split import split_message, text_budget
+from easychat.client.masks import IgnoreList
+from easychat.client.session.auth import AuthMixin
+from easychat.client.session.ctcp import CtcpMixin
+from easychat.client.session.history import (
     HISTORY_BATCH,
     HISTORY_CAP,
     MAX_BATCH_LINES,
@@ -30,18 +21,15 @@ from easychat.client.history import (
     MAX_PENDING_HISTORY,
     HistoryMixin,
 )
-from easychat.client.lag import LagMixin
-from easychat.client.masks import IgnoreList
-from easychat.client.peers import PeersMixin
-from easychat.client.roomlist import LIST_NUMERICS, RoomListMixin
-from easychat.client.rooms import Member, Room, RoomsMixin
-from easychat.client.split import split_message, text_budget
-from easychat.proto import numerics as n
+from easychat.client.session.lag import LagMixin
+from easychat.client.session.numerics import NumericsMixin
+from easychat.client.session.peers import PeersMixin
+from easychat.client.session.roomlist import RoomListMixin
+from easychat.client.session.rooms import Member, Room, RoomsMixin
 from easychat.proto.message import Message
 from easychat.proto.names import casefold_for
 
 __all__ = [
-    "DEFAULT_NICKLEN",
     "HISTORY_BATCH",
     "HISTORY_CAP",
     "MAX_BATCH_LINES",
@@ -66,59 +54,19 @@ WANTED_CAPS = frozenset(
     }
 )
 
-# Numerics that end registration with a reason the login screen shows.
-_REGISTRATION_ERRORS = {
-    n.ERR_NICKNAMEINUSE: "Nickname {0} is already in use",
-    n.ERR_ERRONEUSNICKNAME: "Nickname {0} is not allowed by the server",
-    n.ERR_NONICKNAMEGIVEN: "No nickname given",
-    "465": "You are banned from this server",  # ERR_YOUREBANNEDCREEP
-    "464": "The server needs a password",  # ERR_PASSWDMISMATCH
-    # ERR_UNAVAILRESOURCE: hybrid, solanum and others hold a nick a while
-    # after its connection died ("nick delay"), exactly the reconnect case.
-    n.ERR_UNAVAILRESOURCE: "Nickname {0} is temporarily unavailable",
-}
-
-# Nick numerics that, after a reconnect, make the session try `nick_`.
-_NICK_TAKEN = {n.ERR_NICKNAMEINUSE, n.ERR_UNAVAILRESOURCE}
-
-# The NICKLEN assumed until the server's 005 says otherwise (our server's).
-DEFAULT_NICKLEN = 30
-
-# Numerics only about the state the session tracks; nothing to show.
-# Status numerics: the registration burst, LUSERS and the MOTD. They go to
-# the server window rather than into the conversation the user is reading.
-_STATUS = {
-    n.RPL_YOURHOST,
-    n.RPL_CREATED,
-    "250",  # RPL_STATSCONN (ngircd, hybrid)
-    n.RPL_LUSERCLIENT,
-    n.RPL_LUSEROP,
-    n.RPL_LUSERUNKNOWN,
-    n.RPL_LUSERCHANNELS,
-    n.RPL_LUSERME,
-    n.RPL_LOCALUSERS,
-    n.RPL_GLOBALUSERS,
-    n.RPL_MOTDSTART,
-    n.RPL_MOTD,
-    n.RPL_ENDOFMOTD,
-    n.ERR_NOMOTD,
-}
-
-_SILENT = {
-    n.RPL_ISUPPORT,
-    n.RPL_MYINFO,
-    n.RPL_TOPICWHOTIME,
-    n.RPL_CREATIONTIME,
-    n.RPL_ENDOFWHO,
-    n.RPL_ENDOFNAMES,
-    n.RPL_NAMREPLY,
-    n.RPL_TOPIC,
-}
-
 _ACTION = re.compile(r"\x01ACTION (.*?)\x01?\Z", re.DOTALL)
 
 
-class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomListMixin, LagMixin):
+class Session(
+    NumericsMixin,
+    AuthMixin,
+    RoomsMixin,
+    HistoryMixin,
+    CtcpMixin,
+    PeersMixin,
+    RoomListMixin,
+    LagMixin,
+):
     """Client-side IRC state machine.
 
     `start()` gives the lines that open a connection; `feed(msg)` takes each
@@ -151,7 +99,7 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
         # After a reconnect our old nick may still be held by the dead
         # connection until the server notices; then take `nick_` instead.
         self.alt_nick_on_collision = False
-        # Logging in (client/auth.py): SASL PLAIN, else PASS; or REGISTER.
+        # Logging in (client/session/auth.py): SASL PLAIN, else PASS; or REGISTER.
         self.password = password or None
         self.create_account = create_account
         self.account: str | None = None
@@ -263,98 +211,6 @@ class Session(AuthMixin, RoomsMixin, HistoryMixin, CtcpMixin, PeersMixin, RoomLi
         if not self.registered:
             return [RegistrationFailed(f"The server refused the connection: {reason}")]
         return [ServerClosed(reason)]
-
-    def _numeric(self, msg: Message) -> list[Event]:
-        code = msg.command
-        args = msg.params[1:]
-        if code in AUTH_NUMERICS:
-            return self._auth_numeric(msg)
-        if code in LIST_NUMERICS:
-            return self._list_numeric(msg)
-        if code == n.RPL_WELCOME:
-            self.registered = True
-            self.server_name = msg.source or ""
-            asked = self.nick
-            if msg.params:
-                self.nick = msg.params[0]
-            welcome: list[Event] = [Registered(self.nick, args[-1] if args else "")]
-            # Before Registered, so the app shows it with the welcome.
-            return self._shortened(msg, asked) + welcome
-        if code in _NICK_TAKEN and not self.registered and self.alt_nick_on_collision:
-            nicklen = self._nicklen()
-            alt = self.nick[: nicklen - 1] + "_"
-            # At NICKLEN, `nick_` is the nick just refused: give up rather
-            # than send the same NICK for ever.
-            if not self.same(alt, self.nick):
-                self.nick = alt
-                self._out.append(Message("NICK", (self.nick,)))
-                return [self._line(msg, None, LineKind.INFO, f"Nick in use, trying {self.nick}")]
-        if not self.registered and code in _REGISTRATION_ERRORS:
-            detail = args[0] if args else self.nick
-            if code == n.ERR_NICKNAMEINUSE and args and "reserved" in args[-1]:
-                # Our server (and ergo): "Nickname is reserved by a different account".
-                text = f"Nickname {detail} belongs to an account: enter its password"
-                return [RegistrationFailed(text)]
-            return [RegistrationFailed(_REGISTRATION_ERRORS[code].format(detail))]
-        away_events: list[Event] = []
-        if code == n.RPL_WHOREPLY:
-            handled = self._who_reply(args)
-            if handled is not None:
-                return handled
-        elif code == n.RPL_ENDOFWHO and self._end_of_who(args):
-            return []
-        elif code == n.RPL_AWAY and args:
-            away_events = self.set_away(args[0], True)
-        elif code in (n.RPL_NOWAWAY, n.RPL_UNAWAY):
-            away_events = self.set_away(self.nick, code == n.RPL_NOWAWAY)
-        if code == n.RPL_ISUPPORT:
-            self._isupport(args[:-1])
-        elif code == n.RPL_NAMREPLY and len(args) >= 3:
-            return self._names(args[1], args[2])
-        elif code == n.RPL_ENDOFNAMES and args:
-            room = self.room(args[0])
-            if room is not None:
-                room.names_done = True
-                return [MembersChanged(room.name)]
-        elif code == n.RPL_TOPIC and len(args) >= 2:
-            room = self.room(args[0])
-            if room is not None:
-                room.topic = args[1]
-                return [
-                    TopicChanged(room.name, args[1]),
-                    self._line(msg, room.name, LineKind.INFO, f"Topic: {args[1]}"),
-                ]
-        if code in _SILENT:
-            return []
-        kind = LineKind.ERROR if code.startswith(("4", "5")) else LineKind.INFO
-        text = " ".join(args) if len(args) < 2 else " ".join(args[:-1]) + " " + args[-1]
-        if code == n.RPL_WHOISUSER and len(args) >= 5:
-            text = f"{args[0]} is {args[1]}@{args[2]} ({args[4]})"
-        text = replies.describe(code, args) or text
-        if code in _STATUS:
-            return [self._line(msg, SERVER_CONVERSATION, LineKind.INFO, text.strip())]
-        return [*away_events, self._line(msg, None, kind, text.strip())]
-
-    def _nicklen(self) -> int:
-        value = self.isupport.get("NICKLEN", "")
-        return (
-            int(value)
-            if value.isascii() and value.isdigit() and int(value) > 1
-            else DEFAULT_NICKLEN
-        )
-
-    def _isupport(self, tokens: tuple[str, ...]) -> None:
-        for token in tokens:
-            key, _, value = token.partition("=")
-            if key.startswith("-"):
-                self.isupport.pop(key[1:], None)
-                continue
-            self.isupport[key] = value
-            if key == "CASEMAPPING":
-                self._set_fold(casefold_for(value))
-            elif key == "PREFIX" and value.startswith("("):
-                modes, _, symbols = value[1:].partition(")")
-                self.prefix_modes = dict(zip(modes, symbols, strict=False))
 
     def _on_fail(self, msg: Message) -> list[Event]:
         handled = self._auth_fail(msg)

@@ -18,7 +18,7 @@ from easychat.client.events import (
 from easychat.proto.message import Message
 
 if TYPE_CHECKING:
-    from easychat.client.rooms import Room
+    from easychat.client.session.rooms import Room
 
 # The IRCv3 chathistory capability (still a draft: the name carries the prefix).
 HISTORY_CAP = "draft/chathistory"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from easychat.client.commandline import Invalid
-from easychat.client.commandline import free_text as _text
-from easychat.client.commandline import split_word as _word
-from easychat.client.commands_irc import IRC_COMMAND_HELP, IRC_PARSERS, IrcIntent
+from easychat.client.input.commandline import Invalid
+from easychat.client.input.commandline import free_text as _text
+from easychat.client.input.commandline import split_word as _word
+from easychat.client.input.commands_irc import IRC_COMMAND_HELP, IRC_PARSERS, IrcIntent
 from easychat.proto.names import casefold, valid_channel, valid_nick
 
 __all__ = [

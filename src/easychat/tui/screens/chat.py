@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,41 +15,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, OptionList, Static
 
-from easychat.client.conversations import Conversation, ConversationKind, Conversations, Paging
+from easychat.client.conversations import Conversation, ConversationKind, Conversations
 from easychat.client.events import Line, LineKind
-from easychat.client.session import Member
+from easychat.client.session.session import Member
 from easychat.proto.names import casefold
-from easychat.tui.dialogs import LeaveDialog, PasteDialog, line_count
-from easychat.tui.log import ChatLog
-from easychat.tui.render import day_changed, render_entry
-from easychat.tui.widgets import (
-    PASTE_CONFIRM_LINES,
-    ChatInput,
-    ConversationList,
-    LeaveButton,
-    MemberList,
-)
-
-# What the top of the log says while paging back through the server's history.
-LOADING_EARLIER = "──── loading earlier messages… ────"
-NO_EARLIER = "──── no earlier messages ────"
-SEPARATOR = "──── earlier messages above ────"
-# Where the user stopped reading last time: what follows arrived while away.
-NEW_MESSAGES = "──── new messages ────"
-
-# Terminal widths (columns) below which a side list hides by itself (F2 /
-# F3 show it again). Both lists take 42 columns; from 100 columns that
-# leaves the log 58, enough for a timestamp, a nick and a sentence. Below
-# 100 the members go (irssi shows none at all; /names lists them) and the
-# conversation list narrows to 16 (80 columns: a 64-column log). Below 70
-# it goes too, so a 60-column terminal gives the log every column; the
-# topic bar then shows which conversations have news.
-MEMBERS_MIN_WIDTH = 100
-CONVERSATIONS_MIN_WIDTH = 70
-
-# Where the log is scrolled after a redraw: at the newest line, at the top,
-# or kept on the lines that were in view (lines were added above them).
-Place = Literal["end", "top", "keep"]
+from easychat.tui.screens.dialogs import LeaveDialog, PasteDialog, line_count
+from easychat.tui.screens.layout import BREAKPOINTS, activity, lists_shown, members_wanted
+from easychat.tui.screens.scrollback import Place, draw, write_line
+from easychat.tui.widgets.input import PASTE_CONFIRM_LINES, ChatInput, LeaveButton
+from easychat.tui.widgets.lists import ConversationList, MemberList
+from easychat.tui.widgets.log import ChatLog
 
 
 class ChatScreen(Screen[None]):
@@ -59,11 +33,7 @@ class ChatScreen(Screen[None]):
     # -narrow / -medium / -wide set the side lists' widths (easychat.tcss).
     # Not ClassVar-annotated: Textual declares it `ClassVar[...] | None`, which
     # mypy reads as an instance variable that a ClassVar may not override.
-    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
-        (0, "-narrow"),
-        (CONVERSATIONS_MIN_WIDTH, "-medium"),
-        (MEMBERS_MIN_WIDTH, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "step(1)", "Next conversation"),
@@ -148,7 +118,7 @@ class ChatScreen(Screen[None]):
         if not self.ready:
             return conv
         if conv is self.conversations.current:
-            self._write_line(self.query_one("#log", ChatLog), line)
+            write_line(self.query_one("#log", ChatLog), line, timestamps=self.timestamps)
         else:
             self.refresh_sidebar()
         return conv
@@ -235,44 +205,11 @@ class ChatScreen(Screen[None]):
         self.refresh_topic()
 
     def redraw_log(self, place: Place = "end") -> None:
-        """Redraws the log of the current conversation, scrolled to `place`.
-
-        Above the earlier lines it says whether earlier ones are loading
-        or there are none; a separator divides them from this session's.
-        """
+        """Redraws the log of the current conversation, scrolled to `place`."""
         if not self.ready:
             return
-        conv = self.conversations.current
         log = self.query_one("#log", ChatLog)
-        anchor = log.view_anchor() if place == "keep" else None
-        log.clear()
-        if conv.paging is not Paging.IDLE:
-            marker = LOADING_EARLIER if conv.paging is Paging.LOADING else NO_EARLIER
-            log.write(Text(marker, style="dim italic"))
-        after = conv.new_after
-        marked = False
-        for line in conv.history:
-            if after is not None and not marked and line.time > after:
-                # What arrived while away is new, not "earlier messages".
-                log.write(Text(NEW_MESSAGES, style="bold yellow"))
-                marked = True
-            self._write_line(log, line)
-        if conv.history and not marked:
-            log.write(Text(SEPARATOR, style="dim"))
-        for line in conv.lines:
-            self._write_line(log, line)
-        if place == "top":
-            log.show_top()
-        elif anchor is not None:
-            log.restore_view(anchor)
-
-    def _write_line(self, log: ChatLog, line: Line) -> None:
-        """Writes a line to the log, after a "Day changed" line if it starts another day."""
-        changed = day_changed(log.last_time, line.time)
-        if changed is not None:
-            log.write(changed)
-        log.last_time = line.time
-        log.write(*render_entry(line, timestamps=self.timestamps))
+        draw(log, self.conversations.current, place, timestamps=self.timestamps)
 
     def show_paging(self, conv: Conversation, place: Place) -> None:
         """Redraws `conv`'s log after its paging state or earlier lines changed."""
@@ -326,47 +263,31 @@ class ChatScreen(Screen[None]):
         """Shows or hides the side lists for the width, F2 / F3 and the conversation."""
         if not self.ready:
             return
-        width = self.size.width
-        conversations = self.list_shown["conversations"]
-        if conversations is None:
-            conversations = width >= CONVERSATIONS_MIN_WIDTH
-        members = self.list_shown["members"]
-        if members is None:
-            members = width >= MEMBERS_MIN_WIDTH
-        self.query_one(ConversationList).display = conversations
         room = self.conversations.current.kind is ConversationKind.ROOM
-        self.query_one(MemberList).display = members and room
+        conversations, members = lists_shown(self.size.width, self.list_shown, room=room)
+        self.query_one(ConversationList).display = conversations
+        self.query_one(MemberList).display = members
         self.refresh_activity()
 
     def action_toggle_list(self, which: str) -> None:
         """F2 / F3: shows the conversation / member list if hidden, else hides it."""
-        widget = self.query_one(ConversationList if which == "conversations" else MemberList)
-        shown = widget.display if which == "conversations" else self._members_wanted()
+        if which == "conversations":
+            shown = self.query_one(ConversationList).display
+        else:
+            shown = members_wanted(self.size.width, self.list_shown["members"])
         self.list_shown[which] = not shown
         self.place_side_lists()
 
-    def _members_wanted(self) -> bool:
-        """Whether the member list is meant to show (in a room it then does)."""
-        wanted = self.list_shown["members"]
-        return self.size.width >= MEMBERS_MIN_WIDTH if wanted is None else wanted
-
     def refresh_activity(self) -> None:
-        """With the conversation list hidden, names the others with news in the topic bar.
-
-        `[2:#dev 3]`: conversation 2 (Alt+2) has 3 unread lines; `@` marks a mention.
-        """
+        """With the conversation list hidden, names the others with news in the topic bar."""
         if not self.ready:
             return
-        parts = []
+        news = ""
         if not self.query_one(ConversationList).display:
-            for number, conv in enumerate(self.conversations.ordered(), 1):
-                if conv is self.conversations.current or not (conv.unread or conv.mentioned):
-                    continue
-                news = f" {conv.unread}" if conv.unread else ""
-                parts.append(f"[{number}:{conv.name}{news}{' @' if conv.mentioned else ''}]")
-        activity = self.query_one("#activity", Static)
-        activity.update(" ".join(parts))
-        activity.display = bool(parts)
+            news = activity(self.conversations.ordered(), self.conversations.current)
+        field = self.query_one("#activity", Static)
+        field.update(news)
+        field.display = bool(news)
 
     # -- user input ------------------------------------------------------------
 

@@ -1,26 +1,18 @@
-"""Provides the chat screen's widgets: the message input and the side lists."""
+"""Provides the chat screen's input bar: the message field (recall, completion, paste) and Leave."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Button, Input, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Input
 
-from easychat.client.commands import COMMAND_HELP
-from easychat.client.conversations import Conversation, ConversationKind
-from easychat.client.session import Member
+from easychat.client.input.commands import COMMAND_HELP
 from easychat.proto.names import casefold
-from easychat.tui.log import ChatLog
-
-__all__ = ["ChatInput", "ChatLog", "ConversationList", "MemberList"]  # ChatLog lives in log.py
-
 
 # Inputs remembered for Up/Down recall.
 INPUT_HISTORY = 200
@@ -185,44 +177,3 @@ class LeaveButton(Button):
 
     async def _on_click(self, event: events.Click) -> None:
         self.by_key = False  # Button's own handler, next in the MRO, presses
-
-
-class ConversationList(OptionList):
-    """The side list of open conversations with unread counts and mentions."""
-
-    def show(self, conversations: list[Conversation], current: Conversation) -> None:
-        """Redraws the list for these conversations."""
-        options = []
-        for conv in conversations:
-            label = Text(conv.name, style="bold" if conv is current else "")
-            if conv.kind is ConversationKind.SERVER:
-                label.stylize("italic")
-            if not conv.active:
-                label.stylize("dim")
-            if conv.left:
-                label.append(" (left)", style="dim")
-            if conv.unread:
-                label.append(f" {conv.unread}", style="bold yellow")
-            if conv.mentioned:
-                label.append(" @", style="bold red")
-            options.append(Option(label, id=casefold(conv.name)))
-        highlighted = conversations.index(current) if current in conversations else None
-        self.clear_options()
-        self.add_options(options)
-        self.highlighted = highlighted
-
-
-class MemberList(OptionList):
-    """The members of the current room, operators first and marked."""
-
-    def show(self, members: list[Member]) -> None:
-        """Redraws the list."""
-        self.clear_options()
-        options = []
-        for m in members:
-            label = Text(m.prefixes[:1] + m.nick, style="bold" if m.prefixes else "")
-            if m.away:
-                label.stylize("dim")
-                label.append(" (away)", style="dim italic")
-            options.append(Option(label))
-        self.add_options(options)

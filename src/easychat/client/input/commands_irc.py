@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from easychat.client.commandline import Invalid
-from easychat.client.commandline import free_text as _text
-from easychat.client.commandline import split_word as _word
+from easychat.client.input.commandline import Invalid
+from easychat.client.input.commandline import free_text as _text
+from easychat.client.input.commandline import split_word as _word
 from easychat.client.masks import is_mask, matches_everyone, whole_mask
 from easychat.proto.message import ProtocolError, parse
 from easychat.proto.names import valid_nick

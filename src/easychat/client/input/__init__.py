@@ -1,0 +1,1 @@
+"""Provides what the user typed, understood: command parsing and line splitting."""
