@@ -1,4 +1,4 @@
-"""Renders docs/screenshot.svg: the seed's conversation in a real client and server.
+"""Renders docs/screenshot.svg: the seed's conversation in a real client and server, at 80x24.
 
 Run from the repository root: `.venv/bin/python docs/make_screenshot.py`.
 """
@@ -47,12 +47,15 @@ async def main() -> None:
             nick="John", server=f"127.0.0.1:{server.port}", log_dir=Path(logs)
         )
         app = EasyChatApp(settings)
-        async with app.run_test(size=(100, 24)) as pilot:
+        async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("enter")
             await until(pilot, lambda: lobby_has(app, "You joined #lobby"))
             doe = IRCClient(server.port)  # after John, so he is customer number 1
             await asyncio.to_thread(doe.register, "Doe")
-            doe.send("PRIVMSG #lobby :Hello John, how are you?")
+            doe.send(
+                "PRIVMSG #lobby :Hello John, how are you? I heard you are going on a trip"
+                " next week, tell me everything!"
+            )
             await until(pilot, lambda: lobby_has(app, "Hello John"))
             chat = app.screen
             assert isinstance(chat, ChatScreen)
