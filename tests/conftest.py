@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from easychat.chat.config import CoreConfig
 from tests.ircclient import IRCClient, RunningServer
+
+if TYPE_CHECKING:
+    from tests.apphelpers import Peer
 
 
 @pytest.fixture
@@ -45,3 +48,20 @@ def connect(server: RunningServer) -> Iterator[Callable[[], IRCClient]]:
     yield open_client
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
+    """Opens other people's connections to `server` (app tests); closes them after the test."""
+    from tests.apphelpers import Peer  # Textual: loaded only by the app tests
+
+    opened: list[Peer] = []
+
+    def open_peer(nick: str) -> Peer:
+        peer = Peer(server.port, nick)
+        opened.append(peer)
+        return peer
+
+    yield open_peer
+    for peer in opened:
+        peer.close()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from rich.text import Text
 from textual import events
 from textual.widgets import OptionList, Static
@@ -37,21 +36,6 @@ from tests.apphelpers import (
 from tests.ircclient import RunningServer
 
 WELCOME = "Welcome to Easy Chat! You are customer number 1"
-
-
-@pytest.fixture
-def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
-    """Opens other people's connections to `server`; closes them after the test."""
-    opened: list[Peer] = []
-
-    def open_peer(nick: str) -> Peer:
-        peer = Peer(server.port, nick)
-        opened.append(peer)
-        return peer
-
-    yield open_peer
-    for peer in opened:
-        peer.close()
 
 
 async def test_login_opens_chat_with_welcome_first(server: RunningServer, tmp_path: Path) -> None:

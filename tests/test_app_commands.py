@@ -6,10 +6,9 @@ Each test drives the real app with Pilot and checks what a raw IRC peer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -31,21 +30,6 @@ from tests.apphelpers import (
     wait_for,
 )
 from tests.ircclient import RunningServer
-
-
-@pytest.fixture
-def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
-    """Opens other people's connections to `server`; closes them after the test."""
-    opened: list[Peer] = []
-
-    def open_peer(nick: str) -> Peer:
-        peer = Peer(server.port, nick)
-        opened.append(peer)
-        return peer
-
-    yield open_peer
-    for peer in opened:
-        peer.close()
 
 
 def last_text(screen: ChatScreen) -> str:

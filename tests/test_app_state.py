@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from textual.widgets import OptionList, Static
 
 from easychat.client.conversations import ConversationKind
@@ -28,21 +27,6 @@ from tests.ircclient import RunningServer
 
 # Longest wait for a reconnect: the first backoff step is about a second.
 RECONNECT = 10.0
-
-
-@pytest.fixture
-def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
-    """Opens other people's connections to `server`; closes them after the test."""
-    opened: list[Peer] = []
-
-    def open_peer(nick: str) -> Peer:
-        peer = Peer(server.port, nick)
-        opened.append(peer)
-        return peer
-
-    yield open_peer
-    for peer in opened:
-        peer.close()
 
 
 async def test_refused_nick_is_not_used_on_reconnect(

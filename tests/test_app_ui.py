@@ -34,21 +34,6 @@ from tests.ircclient import RunningServer
 
 
 @pytest.fixture
-def peers(server: RunningServer) -> Iterator[Callable[[str], Peer]]:
-    """Opens other people's connections to `server`; closes them after the test."""
-    opened: list[Peer] = []
-
-    def open_peer(nick: str) -> Peer:
-        peer = Peer(server.port, nick)
-        opened.append(peer)
-        return peer
-
-    yield open_peer
-    for peer in opened:
-        peer.close()
-
-
-@pytest.fixture
 def history_server(tmp_path: Path) -> Iterator[RunningServer]:
     """A server keeping history in tmp_path (so it offers draft/chathistory)."""
     store = SQLiteHistory(tmp_path / "history.sqlite3")
