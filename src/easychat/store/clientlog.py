@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sqlite3
@@ -164,17 +165,7 @@ class ClientLog:
         Returns:
             Up to `limit` entries, the most recent last.
         """
-        if limit <= 0:
-            return []
-        rows = self._db.execute(
-            "SELECT time, kind, sender, text, own, msgid FROM lines"
-            " WHERE conv = ? ORDER BY time DESC, id DESC LIMIT ?",
-            (casefold(conversation), limit),
-        ).fetchall()
-        return [
-            LogEntry(time, kind, sender, text, bool(own), msgid)
-            for time, kind, sender, text, own, msgid in reversed(rows)
-        ]
+        return self.before(conversation, math.inf, limit)
 
     def before(self, conversation: str, when: float, limit: int = 50) -> list[LogEntry]:
         """The last lines of a conversation at or before `when`, oldest first.
