@@ -56,8 +56,13 @@ def plain_prefix(wall: float) -> bytes:
 
 
 def rich_prefix(wall: float) -> bytes:
-    """The prefix rich's log handler shows on a terminal: `[2026-01-31 12:00:00] INFO     `."""
-    return time.strftime("[%Y-%m-%d %H:%M:%S] INFO     ", time.localtime(wall)).encode()
+    """The prefix rich's log handler shows on a terminal: `[2026-01-31 12:00:00] INFO     `.
+
+    In rich's colours (dim cyan time, blue level), so message lines look
+    like the log records around them.
+    """
+    stamp = time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(wall))
+    return f"\x1b[2;36m{stamp}\x1b[0m \x1b[34mINFO    \x1b[0m ".encode()
 
 
 class MessageLog:
@@ -106,6 +111,11 @@ class MessageLog:
                 line = _CONTROL.sub(b"?", line)
             write(self._head + line + b"\n")
         relayed.clear()
+
+    def close(self, relayed: list[Relayed]) -> None:
+        """The last turn's messages, and the counts of the second the server stops in."""
+        self.turn(relayed)
+        self._summarise()
 
     def _summarise(self) -> None:
         """A line for each room that had more messages in the past second than were shown."""

@@ -286,6 +286,8 @@ class Server(Output, Handshakes, Listeners):
         self._end_run()
         self._commit()
         self._dirty.clear()
+        if self.messages is not None and self.core.relayed is not None:
+            self.messages.close(self.core.relayed)
         if self._console_watched and self.console is not None:
             self.selector.unregister(self.console.fd)
             self._console_watched = False
