@@ -128,6 +128,24 @@ def test_an_unread_console_does_not_stop_the_chat(tmp_path: Path) -> None:
             os.close(w)
 
 
+def test_an_unread_terminal_does_not_stop_the_chat(tmp_path: Path) -> None:
+    """A terminal nobody reads (as when paused with Ctrl+S): the chat goes on.
+
+    The server sees a terminal: it logs through rich, and writes a
+    description of the terminal of its own, leaving the one it inherited
+    (shared with the shell in real life) blocking.
+    """
+    master, slave = os.openpty()
+    try:
+        with serve(tmp_path, slave) as port:
+            flood_room(port)
+            flood_room(port, 200)
+        assert os.get_blocking(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 class SlowReader:
     """Reads a pipe 100 bytes every 50 ms in a thread, like a console that lags."""
 
