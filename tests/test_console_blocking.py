@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ import pytest
 from tests.ircclient import IRCClient
 from tests.nolimits import NO_ABUSE_FLAGS
 from tests.serverproc import clean_env
+from tests.unreadserver import free_port, wait_listening
 
 # Room messages sent in each flood: the seed blocked after about 240 (its
 # log lines filled the 64 KiB pipe); 2,500 lines are ~150 KiB of log.
@@ -36,25 +36,6 @@ WAIT = 60.0
 EVERY_LINE = ("--log-messages-rate", "1000000")
 
 REPORT = b"log lines dropped: the console was not being read"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_listening(proc: subprocess.Popen[bytes], port: int) -> None:
-    """Waits until the server accepts connections on `port` (or fails if it exits)."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        assert proc.poll() is None, f"server exited with {proc.returncode}"
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return
-        assert time.monotonic() < deadline, "server never listened"
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -73,7 +54,7 @@ def serve(tmp_path: Path, stdout: int | IO[bytes], *extra: str) -> Iterator[int]
         env=clean_env(),
     )
     try:
-        wait_listening(proc, port)
+        wait_listening(proc, port, WAIT)
         yield port
         assert proc.poll() is None, "server died"
     finally:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,7 +22,9 @@ from easychat.cli.serve import SERVE_OPTIONS
 from easychat.cli.settings import SettingsError, resolve
 from easychat.net.messagelog import MessageLogMode
 from tests.ircclient import TIMEOUT, IRCClient
-from tests.serverproc import ServerProcess, server_process
+from tests.nolimits import NO_ABUSE_FLAGS
+from tests.serverproc import ServerProcess, clean_env, server_process
+from tests.unreadserver import free_port, wait_listening
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO    "
 SUMMARY = re.compile(r"#lobby: ([\d,]+) messages in the last second(?:, (\d+) of them shown)?$")
@@ -136,6 +140,43 @@ def test_off_shows_no_messages(start: Callable[..., Pair]) -> None:
     output = stopped_output(server)
     assert not [line for line in output if "<alice>" in line or "in the last second" in line]
     assert [line for line in output if line.endswith("bob joined #lobby")]
+
+
+def test_log_level_warning_keeps_message_text_off(tmp_path: Path) -> None:
+    """Message lines are at the info level: `--log-level warning` shows none (SECURITY.md).
+
+    Without info lines there is no "listening on" line to learn the port
+    from, so the server gets a free port and is polled until it listens.
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "easychat", "serve", "--host", "127.0.0.1"),
+            *("--port", str(port), "--db", str(tmp_path / "h.sqlite3"), *NO_ABUSE_FLAGS),
+            *("--log-level", "warning"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=clean_env(),
+    )
+    try:
+        wait_listening(proc, port, TIMEOUT * 4)
+        alice, bob = IRCClient(port), IRCClient(port)
+        try:
+            alice.register("alice")
+            bob.register("bob")
+            relay(alice, bob, [f"PRIVMSG #lobby :line {i}" for i in range(30)])
+        finally:
+            alice.close()
+            bob.close()
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=TIMEOUT * 4)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert b"Waiting for a connection..." in output
+    assert b"<alice>" not in output
+    assert b"in the last second" not in output
 
 
 def test_the_settings_come_from_env_and_toml_too(tmp_path: Path) -> None:

@@ -214,9 +214,13 @@ def setup_logging(level: str, console: Console, tty: bool) -> None:
 
 
 def message_log(settings: dict[str, Any], console: Console, tty: bool) -> MessageLog | None:
-    """The console's view of relayed messages, or None when it is off."""
+    """The console's view of relayed messages, or None when it is off.
+
+    Message lines are at the `info` level, as they were as log records:
+    `--log-level warning` keeps message text off the console too.
+    """
     mode: MessageLogMode = settings["log_messages"]
-    if mode is MessageLogMode.OFF:
+    if mode is MessageLogMode.OFF or not logging.getLogger().isEnabledFor(logging.INFO):
         return None
     prefix = rich_prefix if tty else plain_prefix
     return MessageLog(console, mode, settings["log_messages_rate"], prefix=prefix)
