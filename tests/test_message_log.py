@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from easychat.chat.config import CoreConfig
 from easychat.cli.commands import build_parser
 from easychat.cli.serve import SERVE_OPTIONS
 from easychat.cli.settings import SettingsError, resolve
 from easychat.net.messagelog import MessageLogMode
+from tests.chatcore_harness import CoreDriver
 from tests.ircclient import TIMEOUT, IRCClient
 from tests.nolimits import NO_ABUSE_FLAGS
 from tests.serverproc import ServerProcess, clean_env, server_process
@@ -194,3 +196,31 @@ def test_the_settings_come_from_env_and_toml_too(tmp_path: Path) -> None:
     assert values["console_buffer"] == 65536
     with pytest.raises(SettingsError, match="off, summary or on"):
         resolve(args, SERVE_OPTIONS, {"EASYCHAT_LOG_MESSAGES": "loud"})
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+def test_the_core_notes_who_spoke_where_and_never_private_text(fast: bool) -> None:
+    """The sans-IO core's note of each relayed message: room text as bytes, private without."""
+    drv = CoreDriver(CoreConfig(autojoin=()))
+    drv.core.fast_relay = fast
+    alice = drv.register("Alice", "#Room")
+    drv.register("bob", "#room")
+    drv.core.relayed = []
+    drv.send(alice, "PRIVMSG #room :hi there")
+    drv.send(alice, "NOTICE #ROOM :note")
+    drv.send(alice, "PRIVMSG BOB :secret")
+    drv.send(alice, "NOTICE bob :secret")
+    assert drv.core.relayed == [
+        ("Alice", "#Room", b"hi there"),
+        ("Alice", "#Room", b"note"),
+        ("Alice", "bob", None),
+        ("Alice", "bob", None),
+    ]
+
+
+def test_nothing_is_noted_without_a_console() -> None:
+    """`relayed` None (a core without a console's message log) notes nothing."""
+    drv = CoreDriver(CoreConfig(autojoin=()))
+    alice = drv.register("alice", "#room")
+    drv.send(alice, "PRIVMSG #room :hi")
+    assert drv.core.relayed is None
