@@ -50,6 +50,13 @@ class SendBytes:
         return [target for target in self.targets if target != self.exclude]
 
 
+# A relayed message as the console shows it (see `ChatCore.relayed`): the
+# sender's nick, the room or person it went to, and the text's bytes, or
+# None for a private message, whose text never leaves the core this way.
+# A plain tuple: one is built per relayed message, and nothing is cheaper.
+Relayed = tuple[str, str, bytes | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Close:
     """Close connection `conn` once what was queued for it is sent."""

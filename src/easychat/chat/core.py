@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from easychat.chat import rooms
-from easychat.chat.actions import Action, Close, Command, Send
+from easychat.chat.actions import Action, Close, Command, Relayed, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.delivery import Delivery
@@ -111,6 +111,9 @@ class ChatCore(Delivery):
         # Plain PRIVMSG and NOTICE lines take chat/fastpath.py; tests turn
         # it off to compare it with the general path.
         self.fast_relay = True
+        # Relayed messages noted for the console (net/messagelog.py), which
+        # empties the list every turn; None (the default) notes nothing.
+        self.relayed: list[Relayed] | None = None
 
     @property
     def has_accounts(self) -> bool:

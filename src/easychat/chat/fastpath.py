@@ -16,7 +16,6 @@ the same lines through both and compares every byte sent and stored.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat.actions import SendBytes
@@ -33,8 +32,6 @@ from easychat.proto.servertime import format_time
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
     from easychat.chat.state import Client
-
-log = logging.getLogger("easychat.chat")
 
 _COLON = ord(":")
 _SPACE = ord(" ")
@@ -102,7 +99,8 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
     echo = "echo-message" in client.caps
     out = core._out
     if channel is not None:
-        log.info("<%s> %s: %s", client.nick, canonical, text.decode())
+        if core.relayed is not None:
+            core.relayed.append((client.name, canonical, text))
         ids, common = core.audience(channel)
         if common is not None:
             data = _tagged(common, body, msgid, time_ms, account)
@@ -112,7 +110,8 @@ def relay_line(core: ChatCore, client: Client, line: bytes) -> bool:
             _deliver(core, recipients, body, msgid=msgid, time_ms=time_ms, account=account)
     else:
         assert peer is not None
-        log.info("<%s> -> %s (private)", client.nick, peer.nick)
+        if core.relayed is not None:  # that it passed, never its text
+            core.relayed.append((client.name, peer.name, None))
         if echo and peer is not client:
             _deliver(core, [peer, client], body, msgid=msgid, time_ms=time_ms, account=account)
         else:

@@ -9,8 +9,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any, cast
 
+from rich.console import Console as RichConsole
 from rich.logging import RichHandler
 
 from easychat import __version__
@@ -18,6 +19,7 @@ from easychat.chat import config as defaults
 from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.cli.options.access import ACCESS_OPTIONS
+from easychat.cli.options.console import CONSOLE_OPTIONS
 from easychat.cli.options.limits import EXEMPT_OPTION, LIMIT_OPTIONS
 from easychat.cli.options.tls import TLS_OPTIONS, server_tls
 from easychat.cli.options.unix import UNIX_OPTIONS, unix_path
@@ -30,6 +32,8 @@ from easychat.cli.settings import (
     positive_float,
     positive_int,
 )
+from easychat.net.console import Console, ConsoleFile, ConsoleHandler, open_console
+from easychat.net.messagelog import MessageLog, MessageLogMode, plain_prefix, rich_prefix
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.net.unixsock import UnixSocketError, is_local_user
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
@@ -100,6 +104,7 @@ SERVE_OPTIONS = (
     *LIMIT_OPTIONS,
     EXEMPT_OPTION,
     *ACCESS_OPTIONS,
+    *CONSOLE_OPTIONS,
 )
 
 
@@ -181,23 +186,49 @@ def open_rooms(history: SQLiteHistory) -> SQLiteRooms:
         raise SettingsError(f"--db: cannot open rooms in {history.path}: {exc}") from None
 
 
-def setup_logging(level: str) -> None:
-    """Timestamped log lines: rich on a terminal, plain text otherwise."""
+def setup_logging(level: str, console: Console, tty: bool) -> None:
+    """Timestamped log lines on `console`: rich on a terminal, plain text otherwise.
+
+    Records are queued on the console, never written where they are made:
+    the server's loop writes them once per turn without blocking.
+    """
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise SettingsError(f"--log-level: unknown level {level!r}")
     handler: logging.Handler
-    if sys.stdout.isatty():
-        handler = RichHandler(show_path=False, log_time_format="[%Y-%m-%d %H:%M:%S]")
+    if tty:
+        handler = RichHandler(
+            console=RichConsole(file=cast("IO[str]", ConsoleFile(console, tty=True))),
+            show_path=False,
+            log_time_format="[%Y-%m-%d %H:%M:%S]",
+        )
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = ConsoleHandler(console)
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
+
+
+def message_log(settings: dict[str, Any], console: Console, tty: bool) -> MessageLog | None:
+    """The console's view of relayed messages, or None when it is off.
+
+    Message lines are at the `info` level, as they were as log records:
+    `--log-level warning` keeps message text off the console too.
+    """
+    mode: MessageLogMode = settings["log_messages"]
+    if mode is MessageLogMode.OFF or not logging.getLogger().isEnabledFor(logging.INFO):
+        return None
+    prefix = rich_prefix if tty else plain_prefix
+    return MessageLog(console, mode, settings["log_messages_rate"], prefix=prefix)
+
+
+def say(console: Console, text: str) -> None:
+    """Queues a plain line (no timestamp) on the console, as the seed printed it."""
+    console.write(text.encode() + b"\n")
 
 
 def listen(server: Server, *, explicit_unix: bool) -> str:
@@ -220,8 +251,22 @@ def listen(server: Server, *, explicit_unix: bool) -> str:
 
 
 def serve(settings: dict[str, Any]) -> int:
-    """Runs the server until SIGINT or SIGTERM; returns the exit status."""
-    setup_logging(settings["log_level"])
+    """Runs the server until SIGINT or SIGTERM; returns the exit status.
+
+    All its output goes through one console (net/console.py), closed (what
+    is left written within a grace period) however the server ends.
+    """
+    tty = sys.stdout.isatty()
+    console = open_console(sys.stdout.fileno(), settings["console_buffer"])
+    try:
+        return run(settings, console, tty)
+    finally:
+        console.close()
+
+
+def run(settings: dict[str, Any], console: Console, tty: bool) -> int:
+    """Sets up logging, the stores and the server, and serves until stopped."""
+    setup_logging(settings["log_level"], console, tty)
     log = logging.getLogger("easychat.server")
     tls = server_tls(settings)
     # With TLS, --port 0 turns plain TCP off; without, it still lets the
@@ -255,6 +300,8 @@ def serve(settings: dict[str, Any]) -> int:
         handshake_timeout=settings["tls_handshake_timeout"],
         unix=unix,
         unix_mode=settings["unix_mode"],
+        console=console,
+        messages=message_log(settings, console, tty),
     )
     try:
         host = listen(server, explicit_unix=settings["unix"] is not None)
@@ -278,11 +325,12 @@ def serve(settings: dict[str, Any]) -> int:
     if tls is not None:
         log.info("EasyChat %s listening for TLS on %s:%d", __version__, host, server.tls_port)
         log.info("TLS certificate: %s", tls.cert)
-        print(f"TLS certificate SHA-256 fingerprint: {tls.fingerprint}", flush=True)
+        say(console, f"TLS certificate SHA-256 fingerprint: {tls.fingerprint}")
     if server.unix is not None:
         log.info("EasyChat %s listening on the Unix socket %s", __version__, server.unix)
-    print("Waiting for a connection...", flush=True)
+    say(console, "Waiting for a connection...")
     log.info("history: %s", "memory only" if history.path == ":memory:" else history.path)
+    console.flush()  # the startup lines, before the first turn's wait
     server.serve_forever()
     history.close()
     if lock is not None:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryWriteError
 from easychat.net.connection import WOULD_BLOCK, Connection
+from easychat.net.console import Console
 from easychat.net.handshakes import Handshakes
 from easychat.net.listeners import Listener, Listeners
+from easychat.net.messagelog import MessageLog
 from easychat.net.output import Output
 from easychat.net.unixsock import PERSONAL_MODE, peer_user
 from easychat.proto.framing import TOO_LONG
@@ -64,6 +66,11 @@ class Server(Output, Handshakes, Listeners):
     With `unix` (a path) it also listens on a Unix socket with file mode
     `unix_mode`. Each peer there is told to the chat core as local, with the
     login name `peer_user` finds for it (SO_PEERCRED; tests pass a double).
+
+    With a `console`, the server's own output (log records and, with
+    `messages`, the relayed messages) is written once per turn, after the
+    clients' output, and never blocks: while the console does not take it,
+    its descriptor is watched for EVENT_WRITE (see net/console.py).
     """
 
     def __init__(
@@ -79,6 +86,8 @@ class Server(Output, Handshakes, Listeners):
         unix: str | None = None,
         unix_mode: int = PERSONAL_MODE,
         peer_user: Callable[[socket.socket], str | None] = peer_user,
+        console: Console | None = None,
+        messages: MessageLog | None = None,
     ) -> None:
         if port is None and tls is None and unix is None:
             raise ValueError("nothing to listen on: no plain port, TLS context or Unix socket")
@@ -92,6 +101,11 @@ class Server(Output, Handshakes, Listeners):
         self.unix = unix
         self.unix_mode = unix_mode
         self.peer_user = peer_user
+        self.console = console
+        self.messages = messages
+        self._console_watched = False
+        if messages is not None:
+            core.relayed = []
         self._handshakes: dict[int, Connection] = {}
         self.selector = selectors.DefaultSelector()
         self.conns: dict[int, Connection] = {}
@@ -140,6 +154,7 @@ class Server(Output, Handshakes, Listeners):
             self._end_run()
             self._commit()
             self._flush_dirty()
+            self._flush_console()
         self._shutdown()
 
     # -- events ------------------------------------------------------------
@@ -151,6 +166,8 @@ class Server(Output, Handshakes, Listeners):
         elif data is self._wake_r:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(4096)
+        elif data is self.console:
+            pass  # writable again: written at the end of the turn
         else:
             assert isinstance(data, Connection)
             conn = data
@@ -225,6 +242,26 @@ class Server(Output, Handshakes, Listeners):
         except HistoryWriteError as exc:
             log.error("history commit failed, this turn's messages are not stored: %s", exc)
 
+    def _flush_console(self) -> None:
+        """Shows the turn's relayed messages and writes the console what it takes now.
+
+        A console that would block is watched for EVENT_WRITE, so the loop
+        wakes when it can take more (a regular file or device never blocks
+        and cannot be watched; after a write error the next tick retries).
+        """
+        console = self.console
+        if console is None:
+            return
+        if self.messages is not None and self.core.relayed is not None:
+            self.messages.turn(self.core.relayed)
+        would_block = console.flush() if console.pending else False
+        if would_block != self._console_watched:
+            if would_block:
+                self.selector.register(console.fd, selectors.EVENT_WRITE, console)
+            else:
+                self.selector.unregister(console.fd)
+            self._console_watched = would_block
+
     def _drop(self, conn: Connection, reason: str) -> None:
         """Closes a connection the core did not ask to close, telling the core."""
         conn.closing = True
@@ -249,6 +286,11 @@ class Server(Output, Handshakes, Listeners):
         self._end_run()
         self._commit()
         self._dirty.clear()
+        if self.messages is not None and self.core.relayed is not None:
+            self.messages.close(self.core.relayed)
+        if self._console_watched and self.console is not None:
+            self.selector.unregister(self.console.fd)
+            self._console_watched = False
         self._linger(SHUTDOWN_GRACE_SECONDS)
         for conn in list(self.conns.values()):
             self._close(conn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
@@ -16,8 +15,6 @@ from easychat.proto.names import casefold, is_channel
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
     from easychat.chat.state import Channel, Client
-
-log = logging.getLogger("easychat.chat")
 
 
 def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
@@ -95,7 +92,8 @@ def deliver(
         recipients: list[Client] = []
         params = (channel.name, *params[1:])
         key = channel.folded
-        log.info("<%s> %s: %s", client.nick, channel.name, text)
+        if core.relayed is not None:
+            core.relayed.append((client.name, channel.name, text.encode()))
     else:
         peer = core.find_client(target)
         if peer is None:
@@ -105,7 +103,8 @@ def deliver(
         key = private_key(casefold(client.name), casefold(peer.name))
         if command == "PRIVMSG" and peer.away is not None:
             core.reply(client, n.RPL_AWAY, peer.name, peer.away)
-        log.info("<%s> -> %s (private)", client.nick, peer.nick)
+        if core.relayed is not None:  # that it passed, never its text
+            core.relayed.append((client.name, peer.name, None))
     out = Message(command, params, client.prefix)
     msgid, time_ms = core.stamp()
     tags = core.tags_for(msgid, time_ms, client_tags)
