@@ -307,7 +307,7 @@ def easychat_command(port: int, db: str, clients: int) -> list[str]:
 def settings_text() -> str:
     """The exact servers' settings, for RESULTS.md."""
     command = easychat_command(6667, "<tmp>/history.sqlite3", MAX_CLIENTS + 1)
-    command[:2] = ["python"]
+    command[:2] = ["python", "-m"]
     return (
         f"EasyChat: `{' '.join(command).replace(str(MAX_CLIENTS + 1 + SPARE_FDS), '<N>')}`"
         f" (`--max-clients <N>`, clients + {SPARE_FDS}, only where a scenario has more than"
