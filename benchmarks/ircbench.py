@@ -106,6 +106,10 @@ class Plan:
     setup_timeout: float = 60.0
     pid: int | None = None
     nick_prefix: str = "ib"
+    room: str = ROOM
+    # Lines per send call of a sender (0: as many as the socket takes). Each
+    # write of 20 lines is what a client pasting or a bridge relaying sends.
+    lines_per_write: int = 0
 
 
 @dataclass
@@ -138,7 +142,18 @@ class Report:
 class Client:
     """One connection: its phase, what it still has to send, and what it counted."""
 
-    __slots__ = ("buf", "lines", "nick", "observer", "out", "phase", "received", "sock", "tail")
+    __slots__ = (
+        "buf",
+        "lines",
+        "nick",
+        "observer",
+        "out",
+        "phase",
+        "received",
+        "sock",
+        "tail",
+        "write_bytes",
+    )
 
     def __init__(self, sock: socket.socket, nick: str) -> None:
         self.sock = sock
@@ -150,6 +165,7 @@ class Client:
         self.received = 0
         self.observer = False
         self.lines = 0
+        self.write_bytes = SEND_BYTES  # bytes per send call
 
 
 def check_loopback(host: str) -> None:
@@ -208,7 +224,7 @@ class Bench:
         self.last_progress = 0.0
         self.latencies: list[int] = []
         self.last_registered = 0.0
-        room_name = ROOM.encode()
+        room_name = plan.room.encode()
         self.join_line = b"JOIN " + room_name + b"\r\n"
         self.room_366 = room_name.lower()
 
@@ -285,13 +301,22 @@ class Bench:
     def flush(self, client: Client) -> None:
         """Writes what the socket takes now; watches for writability only while data waits."""
         if client.out:
+            step = client.write_bytes
+            sent = 0
+            view = memoryview(client.out)
             try:
-                sent = client.sock.send(memoryview(client.out)[:SEND_BYTES])
+                while sent < len(view) and sent < SEND_BYTES:
+                    done = client.sock.send(view[sent : sent + step])
+                    sent += done
+                    if done < step:
+                        break
             except (BlockingIOError, InterruptedError):
-                sent = 0
+                pass
             except OSError as exc:
+                view.release()
                 self.fail(client, f"send: {exc}")
                 return
+            view.release()
             del client.out[:sent]
         self.sel.modify(
             client.sock,
@@ -411,7 +436,7 @@ class Bench:
             for c in ready[plan.senders : 2 * plan.senders][:OBSERVERS]:
                 c.observer = True
         else:
-            targets = [ROOM] * len(senders)
+            targets = [plan.room] * len(senders)
             expected = plan.messages * len(senders) * (len(ready) - 1)
             for c in ready[len(senders) :][-OBSERVERS:]:
                 c.observer = True
@@ -423,6 +448,11 @@ class Bench:
             return
         prefixes = [f"PRIVMSG {target} :ircbench ".encode() for target in targets[: len(senders)]]
         tails = [f" s{s} {FILLER}\r\n".encode() for s in range(len(senders))]
+        if plan.lines_per_write:
+            stamp_bytes = len(str(time.perf_counter_ns()))
+            for s, client in enumerate(senders):
+                line_bytes = len(prefixes[s]) + stamp_bytes + len(tails[s])
+                client.write_bytes = plan.lines_per_write * line_bytes
         sent = [0] * len(senders)
         total = plan.messages * len(senders)
         queued = 0
@@ -569,6 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--setup-timeout", type=float, default=60.0, help="seconds to connect and join (60)"
     )
+    parser.add_argument(
+        "--lines-per-write", type=int, default=0, help="lines per send of a sender (0: any)"
+    )
+    parser.add_argument("--room", default=ROOM, help=f"the room joined ({ROOM})")
     parser.add_argument("--pid", type=int, help="the server's PID, for its RSS and CPU")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
@@ -585,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
         stall=args.stall,
         setup_timeout=args.setup_timeout,
         pid=args.pid,
+        room=args.room,
+        lines_per_write=args.lines_per_write,
     )
     report = run(plan)
     print(json.dumps(asdict(report)) if args.json else describe(report))

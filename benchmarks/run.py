@@ -15,13 +15,18 @@ connection lower is better, so a ratio below 1 favours EasyChat). Under
 the table, each row's ratio per run (one per alternating pair) shows how
 far apart the runs were.
 
-EasyChat runs as `python -m easychat serve` with history in a fresh SQLite
-file (`--db`), `--replay-lines 0`, `--log-level warning`, a 256 MiB
-`--sendq`, no autojoin (clients JOIN #bench, as on ngircd), `--max-clients`
-above the scenario's clients, and every option of
-easychat.cli.options.limits.LIMIT_OPTIONS set to 0 (flood control and per-IP
-limits off). The "history" scenario runs EasyChat only, with `--db :memory:`
-(off) and a file (on).
+EasyChat runs on its defaults, as users run it (`python -m easychat serve`
+with history in a SQLite file, `--db` in a fresh temporary directory; log
+level `info`; its console, stdout and stderr, written to a pipe that a
+thread of this script reads and counts). Only what any load test must turn
+off is turned off: every option of easychat.cli.options.limits.LIMIT_OPTIONS
+is set to 0 (flood control and the per-IP limits), and `--max-clients` is
+raised above the scenario's clients where they are more than the default
+1,024. Clients join #lobby (the default autojoin) and JOIN #bench, as on
+ngircd. XDG_RUNTIME_DIR points into the temporary directory, so the
+default personal Unix socket is created there. The exact command is printed
+with the results. The "history-*" scenarios run EasyChat only, with
+`--db :memory:` (off) and a file (on).
 
 ngircd runs from a config this script writes: MaxConnections = 0,
 MaxConnectionsIP = 0, MaxJoins = 10000, MaxPenaltyTime = 0 (ngircd 26's
@@ -62,6 +67,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -73,14 +79,15 @@ else:  # run as a script: benchmarks/ is on sys.path
     import ircbench
     import serverctl
 
+from easychat.chat.config import MAX_CLIENTS
 from easychat.cli.options.limits import LIMIT_OPTIONS
 
 HOST = "127.0.0.1"
 FLOOR = Path(__file__).resolve().parent / "floor.py"
 START_SECONDS = 15.0
 STOP_SECONDS = 5.0
-# EasyChat's send queue: large enough that no receiver is ever cut off.
-SENDQ = 256 << 20
+# Bytes of a server's console output kept to explain a failed start.
+CONSOLE_TAIL = 4000
 # File descriptors beyond the clients: server files, listening socket, the
 # generator's own selector and pipes.
 SPARE_FDS = 200
@@ -129,7 +136,17 @@ def scenarios(quick: bool) -> list[Scenario]:
     q = quick
     fanout_small = P(clients=5 if q else 50, senders=2 if q else 5, messages=100 if q else 2000)
     direct = P(clients=2, senders=1, messages=500 if q else 20000, direct=True, join=False)
+    # One sender, one reader in a room, the sender writing 20 lines per send.
+    ingest = P(clients=2, senders=1, messages=500 if q else 40000, lines_per_write=20)
+    latency = P(
+        clients=10 if q else 50,
+        senders=2 if q else 5,
+        messages=100 if q else 1000,
+        rate=500 if q else 1000,
+    )
+    history = ("easychat", "easychat-memory")
     return [
+        Scenario("ingest", "room ingest 1 -> 1, 20 lines per write", ingest, "msgs_per_s", "msg/s"),
         Scenario("fanout-50", "fan-out 50 x 5 x 2,000", fanout_small, "msgs_per_s", "msg/s"),
         Scenario(
             "fanout-500",
@@ -142,12 +159,7 @@ def scenarios(quick: bool) -> list[Scenario]:
         Scenario(
             "latency",
             "p99 latency at 1,000 msg/s, 50 members",
-            P(
-                clients=10 if q else 50,
-                senders=2 if q else 5,
-                messages=100 if q else 1000,
-                rate=500 if q else 1000,
-            ),
+            latency,
             "latency_p99_ms",
             "ms",
             higher_is_better=False,
@@ -167,8 +179,15 @@ def scenarios(quick: bool) -> list[Scenario]:
         ),
         Scenario(
             "idle",
-            "5,000 idle registered connections",
-            P(clients=50 if q else 5000, messages=0, join=False),
+            "5,000 idle connections, registered and in #lobby",
+            # Every JOIN goes to every member: 12.5 million lines for 5,000,
+            # which takes ngircd over a minute here.
+            P(
+                clients=50 if q else 5000,
+                messages=0,
+                room="#lobby",
+                setup_timeout=20 if q else 300,
+            ),
             "kb_per_connection",
             "kB/conn",
             higher_is_better=False,
@@ -179,7 +198,32 @@ def scenarios(quick: bool) -> list[Scenario]:
             fanout_small,
             "msgs_per_s",
             "msg/s",
-            servers=("easychat", "easychat-memory"),
+            servers=history,
+        ),
+        Scenario(
+            "history-ingest",
+            "EasyChat history on/off (room ingest)",
+            ingest,
+            "msgs_per_s",
+            "msg/s",
+            servers=history,
+        ),
+        Scenario(
+            "history-direct",
+            "EasyChat history on/off (one-to-one 20,000)",
+            direct,
+            "msgs_per_s",
+            "msg/s",
+            servers=history,
+        ),
+        Scenario(
+            "history-latency",
+            "EasyChat history on/off (p99 latency at 1,000 msg/s, 50 members)",
+            latency,
+            "latency_p99_ms",
+            "ms",
+            higher_is_better=False,
+            servers=history,
         ),
         # Not EasyChat: benchmarks/floor.py, the least a Python relay does
         # per message, in its first column (see its docstring).
@@ -206,12 +250,41 @@ class BenchError(Exception):
     """A server could not be started."""
 
 
-def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+class Console:
+    """Reads a server's console (its stdout and stderr, one pipe) on a thread, counting bytes.
+
+    The server writes its log there as it would to a terminal; reading it
+    as fast as it comes is what a terminal or a log collector does.
+    """
+
+    def __init__(self, pipe: object) -> None:
+        self.pipe = pipe
+        self.bytes = 0
+        self.tail = b""
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        read = self.pipe.read1  # type: ignore[attr-defined]
+        while chunk := read(1 << 16):
+            self.bytes += len(chunk)
+            self.tail = (self.tail + chunk)[-CONSOLE_TAIL:]
+
+    def join(self) -> None:
+        """Waits for the end of the output (the server has exited)."""
+        self.thread.join(STOP_SECONDS)
+
+    def text(self) -> str:
+        return self.tail.decode(errors="replace")
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], console: Console) -> None:
     """Waits until the server accepts connections on `port`."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BenchError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+            console.join()
+            raise BenchError(f"server exited: {console.text()[-2000:]}")
         try:
             with socket.create_connection((HOST, port), timeout=0.2):
                 return
@@ -221,15 +294,30 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def easychat_command(port: int, db: str, clients: int) -> list[str]:
-    """`easychat serve` with history in `db` and every limit off."""
+    """`easychat serve` on its defaults, history in `db`, flood control and per-IP limits off."""
     limits = [arg for option in LIMIT_OPTIONS for arg in (f"--{option.name}", "0")]
+    # The default total is 1,024 clients; the burst and idle scenarios need more.
+    more = ["--max-clients", str(clients + SPARE_FDS)] if clients > MAX_CLIENTS else []
     return [
         *(sys.executable, "-m", "easychat", "serve", "--host", HOST, "--port", str(port)),
-        *("--db", db, "--replay-lines", "0", "--log-level", "warning"),
-        *("--sendq", str(SENDQ), "--max-clients", str(clients + SPARE_FDS), "--autojoin", ""),
-        *("--ping-interval", "600", "--registration-timeout", "120"),
-        *limits,
+        *("--db", db, *more, *limits),
     ]
+
+
+def settings_text() -> str:
+    """The exact servers' settings, for RESULTS.md."""
+    command = easychat_command(6667, "<tmp>/history.sqlite3", MAX_CLIENTS + 1)
+    command[:2] = ["python", "-m"]
+    return (
+        f"EasyChat: `{' '.join(command).replace(str(MAX_CLIENTS + 1 + SPARE_FDS), '<N>')}`"
+        f" (`--max-clients <N>`, clients + {SPARE_FDS}, only where a scenario has more than"
+        f" {MAX_CLIENTS:,} clients; `--db :memory:` for history off); console to a pipe"
+        " read by the benchmark; XDG_RUNTIME_DIR in the temporary directory.\n"
+        "ngircd: "
+        + "; ".join(
+            line.strip() for line in NGIRCD_CONFIG.splitlines() if "=" in line and "{" not in line
+        )
+    )
 
 
 def ngircd_binary() -> str | None:
@@ -239,11 +327,13 @@ def ngircd_binary() -> str | None:
 
 
 @contextlib.contextmanager
-def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, int]]:
-    """A fresh server of `kind`; yields its PID and port, and stops it."""
+def server(kind: str, clients: int, tmp: Path) -> Iterator[tuple[int, int, Console]]:
+    """A fresh server of `kind`; yields its PID, port and console, and stops it."""
     port = serverctl.free_port(HOST)
-    log = tmp / f"{kind}-{run}-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EASYCHAT_")}
+    runtime = tmp / f"run-{port}"
+    runtime.mkdir(mode=0o700)
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     if kind == "ngircd":
         binary = ngircd_binary()
         if binary is None:
@@ -260,14 +350,17 @@ def server(kind: str, clients: int, tmp: Path, run: int) -> Iterator[tuple[int, 
     else:
         db = ":memory:" if kind == "easychat-memory" else str(tmp / f"history-{port}.sqlite3")
         command = easychat_command(port, db, clients)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    console = Console(proc.stdout)
     try:
-        wait_listening(port, proc, log)
+        wait_listening(port, proc, console)
         time.sleep(0.2)  # the probe connection is gone before RSS is read
-        yield proc.pid, port
+        yield proc.pid, port, console
     finally:
         serverctl.stop(proc, STOP_SECONDS)
+        console.join()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def fit_to_fds(plan: ircbench.Plan, fds: int) -> tuple[ircbench.Plan, str]:
@@ -292,12 +385,16 @@ def run_scenario(
     lost = dict.fromkeys(scenario.servers, 0)
     failed = dict.fromkeys(scenario.servers, 0)
     bottleneck = False
+    console_bytes = dict.fromkeys(scenario.servers, 0)
+    loads: list[float] = []
     by_run: dict[int, dict[str, float]] = {}  # for the ratio of each alternating pair
     for run in range(1, runs + 1):
         for kind in scenario.servers:
             try:
-                with server(kind, plan.clients, tmp, run) as (pid, port):
+                loads.append(os.getloadavg()[0])
+                with server(kind, plan.clients, tmp) as (pid, port, console):
                     report = ircbench.run(replace(plan, port=port, pid=pid))
+                console_bytes[kind] += console.bytes
             except (BenchError, OSError) as exc:
                 say(f"  {scenario.name} run {run} {kind}: failed: {exc}")
                 failed[kind] += plan.clients
@@ -314,6 +411,7 @@ def run_scenario(
                 f"  {scenario.name} run {run} {kind:<15} {shown:>14} {scenario.unit:<8}"
                 f" lost {report.lost:,} failed {report.failed:,}"
                 f" generator CPU {report.generator_cpu:.0%}"
+                f" console {console.bytes:,} B load {loads[-1]:.2f}"
                 + ("".join(f"\n    error: {e}" for e in report.errors))
             )
     first = scenario.servers[0]
@@ -329,6 +427,10 @@ def run_scenario(
         ]
         if len(ratios) > 1:  # how much the pairs disagree: this machine's noise
             notes.append("ratio per run: " + ", ".join(f"{ratio:.2f}" for ratio in ratios))
+    if loads:
+        notes.append(f"load average {min(loads):.2f}-{max(loads):.2f}")
+    if console_bytes.get("easychat"):
+        notes.append(f"EasyChat console read: {console_bytes['easychat']:,} bytes over {runs} runs")
     if bottleneck:
         notes.append("generator near 100 % CPU in some run: it may be the bottleneck")
     return {
@@ -364,7 +466,7 @@ def table(rows: list[dict[str, object]]) -> str:
         assert isinstance(lost, tuple)
         assert isinstance(failed, tuple)
         title = scenario.title
-        if scenario.name == "history":
+        if scenario.name.startswith("history"):
             title += " -- columns: on, off; ratio on/off"
         lines.append(
             f"| {title} | {scenario.unit} ({better}) | {num(row['a'])} | {num(row['b'])}"
@@ -378,7 +480,7 @@ def table(rows: list[dict[str, object]]) -> str:
 
 
 def machine() -> str:
-    """nproc, CPU model, Python and ngircd versions."""
+    """nproc, CPU model, Python and ngircd versions, load average."""
     model = "unknown"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -392,7 +494,8 @@ def machine() -> str:
         ngircd = (out.stdout.splitlines() or ["?"])[0]
     return (
         f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, {ngircd},"
-        f" open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]:,}"
+        f" open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]:,},"
+        f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
 
@@ -420,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"command: {' '.join(['benchmarks/run.py', *(argv if argv is not None else sys.argv[1:])])}"
     )
+    print(f"settings: {settings_text()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="ircbench-") as tmp:
         Path(tmp).chmod(0o755)  # ngircd reads its config as "nobody"

@@ -240,11 +240,18 @@ class ChatCore(Delivery):
                 self.send(client, Message("PING", (cfg.server_name,)))
         return self._take()
 
-    def end_turn(self) -> None:
-        """Makes this turn's history durable; the shell calls it before sending."""
+    def end_turn(self, *, sync: bool = True) -> bool:
+        """Makes this turn's history durable; the shell calls it before sending.
+
+        With `sync=False` the turn is committed and the fsync left to the
+        shell (`history.sync`); returns whether one is owed before this
+        turn's output may be sent.
+        """
         if self._uncommitted and self.history is not None:
             self._uncommitted = False
-            self.history.commit()
+            self.history.commit(sync=sync)
+            return not sync and self.history.syncs
+        return False
 
     def shutdown(self, reason: str = "Server shutting down") -> list[Action]:
         """Tells every client the server is going away and closes them all."""

@@ -52,8 +52,16 @@ class HistoryStore(Protocol):
     def append_line(self, msgid: str, time_ms: int, target: str, command: str, line: str) -> None:
         """`append` for a message already formatted, as relayed without tags."""
 
-    def commit(self) -> None:
-        """Makes everything appended durable."""
+    def commit(self, *, sync: bool = True) -> None:
+        """Makes everything appended durable; with `sync=False`, committed but
+        not yet on disk until `sync` (see `syncs`)."""
+
+    @property
+    def syncs(self) -> bool:
+        """Whether `commit(sync=False)` leaves work for `sync` (a file; not memory)."""
+
+    def sync(self) -> None:
+        """Makes what was committed durable (an fsync); may run on another thread."""
 
     # `messages_only` keeps PRIVMSG, NOTICE and TAGMSG and drops room events
     # (for clients without draft/event-playback), inside the limit.

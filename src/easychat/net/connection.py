@@ -40,8 +40,12 @@ class Connection:
         "framing",
         "host",
         "id",
+        "marked",
         "out",
         "out_bytes",
+        "queued",
+        "released",
+        "sealed",
         "secure",
         "sock",
         "writing",
@@ -58,8 +62,16 @@ class Connection:
         self.framing = LineBuffer()
         self.out: list[Chunk] = []
         self.out_bytes = 0
+        self.queued = 0
+        self.released = 0
+        self.marked = 0
+        self.sealed = False
         self.writing = False
         self.closing = False
+
+    def sendable(self) -> int:
+        """Bytes of the pending output that may be sent now (not held)."""
+        return self.out_bytes - (self.queued - self.released)
 
     def queue(self, data: bytes) -> None:
         """Appends `data` (not empty) to the pending output, by reference when it is large.
@@ -69,7 +81,10 @@ class Connection:
         reference, so a turn's single room chunk is never copied.
         """
         out = self.out
-        if out and len(data) <= MERGE_BYTES:
+        if self.sealed:
+            self.sealed = False
+            out.append(data)
+        elif out and len(data) <= MERGE_BYTES:
             last = out[-1]
             if type(last) is bytearray:
                 last += data
@@ -82,6 +97,7 @@ class Connection:
         else:
             out.append(data)
         self.out_bytes += len(data)
+        self.queued += len(data)
 
     def sent(self, count: int) -> None:
         """Drops the first `count` bytes of the pending output: the kernel has them.
@@ -108,6 +124,7 @@ class Connection:
                 out[0] = memoryview(head)[count:]
 
     def clear_output(self) -> None:
-        """Discards all pending output."""
+        """Discards all pending output, held or not."""
         self.out.clear()
         self.out_bytes = 0
+        self.released = self.marked = self.queued

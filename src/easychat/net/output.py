@@ -126,9 +126,10 @@ class Output:
                 self._flush(conn)
 
     def _flush(self, conn: Connection) -> None:
-        if conn.out:
+        sendable = conn.sendable()
+        if sendable:
             try:
-                self._send(conn)
+                self._send(conn, sendable)
             except WOULD_BLOCK:
                 pass
             except OSError as exc:
@@ -137,23 +138,34 @@ class Output:
                 self._close(conn)
                 self._write_failures.append((conn.id, f"Write error: {exc.strerror or exc}"))
                 return
-        if conn.closing:
-            # What did not fit in one last send is abandoned: a closing
-            # client gets its final ERROR only if it is still reading.
+        if conn.closing and conn.queued == conn.released:
+            # Held output (waiting for its fsync) goes first. Then what did
+            # not fit in one last send is abandoned: a closing client gets
+            # its final ERROR only if it is still reading.
             self._close(conn)
             return
-        want_write = bool(conn.out)
+        want_write = conn.sendable() > 0
         if want_write != conn.writing:
             events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
             self.selector.modify(conn.sock, events, conn)
             conn.writing = want_write
 
-    def _send(self, conn: Connection) -> None:
+    def _send(self, conn: Connection, limit: int | None = None) -> None:
         """Sends what the kernel takes of `conn`'s pending output, in one call.
+
+        With `limit`, of its first `limit` bytes only (the rest is held;
+        `limit` ends on a chunk boundary, see Connection.sealed).
 
         Raises what the socket raises; then nothing was sent.
         """
         out = conn.out
+        if limit is not None and limit < conn.out_bytes:
+            total = count = 0
+            while total < limit:
+                total += len(out[count])
+                count += 1
+            assert total == limit, "held output must start on a chunk boundary"
+            out = out[:count]
         if conn.secure:
             # An SSL write that would block must be retried with the same
             # bytes. The joined head replaces the chunks it was made of, so
@@ -163,7 +175,10 @@ class Output:
                 while count < len(out) and size < TLS_WRITE_BYTES:
                     size += len(out[count])
                     count += 1
-                out[:count] = [b"".join(out[:count])]
+                head = b"".join(out[:count])
+                conn.out[:count] = [head]
+                if out is not conn.out:
+                    out[:count] = [head]
             sent = conn.sock.send(out[0])
         elif len(out) == 1:
             sent = conn.sock.send(out[0])

@@ -18,6 +18,7 @@ from easychat.net.handshakes import Handshakes
 from easychat.net.listeners import Listener, Listeners
 from easychat.net.messagelog import MessageLog
 from easychat.net.output import Output
+from easychat.net.syncer import Syncer
 from easychat.net.unixsock import PERSONAL_MODE, peer_user
 from easychat.proto.framing import TOO_LONG
 
@@ -117,6 +118,12 @@ class Server(Output, Handshakes, Listeners):
         self._run_targets: Sequence[int] | None = None
         self._run: list[tuple[bytes, int | None]] = []
         self._stopping = False
+        # Pipelined group commit (see _release): the history's fsync runs on
+        # `_syncer` while the loop goes on; each list holds (connection, its
+        # `queued` at the end of a turn) to release when a sync is done.
+        self._syncer: Syncer | None = None
+        self._in_flight: list[tuple[Connection, int]] = []  # for the running sync
+        self._unsynced: list[tuple[Connection, int]] = []  # for the next one
         self._listeners: list[Listener] = []
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -141,18 +148,23 @@ class Server(Output, Handshakes, Listeners):
         """Runs the loop until `stop` is called, then shuts down cleanly."""
         if not self._listeners:
             self.listen()
+        history = self.core.history
+        if history is not None and history.syncs:
+            self._syncer = Syncer(history.sync, self._wake_w)
         next_tick = time.monotonic() + self.tick_seconds
         while not self._stopping:
             timeout = max(0.0, next_tick - time.monotonic())
             for key, mask in self.selector.select(timeout):
                 self._handle_event(key, mask)
+            if self._syncer is not None and self._syncer.finished():
+                self._synced()
             self._drop_failed_writers()
             if time.monotonic() >= next_tick:
                 self._expire_handshakes()
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
             self._end_run()
-            self._commit()
+            self._release(self._commit(sync=self._syncer is None))
             self._flush_dirty()
             self._flush_console()
         self._shutdown()
@@ -230,17 +242,68 @@ class Server(Output, Handshakes, Listeners):
         for conn_id, reason in failures:
             self._apply(self.core.disconnect(conn_id, reason))
 
-    def _commit(self) -> None:
+    def _commit(self, *, sync: bool = True) -> bool:
         """Group commit: this turn's history is made durable before its output leaves.
+
+        With `sync=False` the turn is committed and its fsync left to the
+        Syncer; returns whether one is owed.
 
         A failing commit (disk full, I/O error) is logged and the server
         keeps serving; this turn's messages are then delivered but may not
         be in the history.
         """
         try:
-            self.core.end_turn()
+            return self.core.end_turn(sync=sync)
         except HistoryWriteError as exc:
             log.error("history commit failed, this turn's messages are not stored: %s", exc)
+            return False
+
+    def _release(self, owed: bool) -> None:
+        """Decides what of this turn's output may be sent now.
+
+        Without a Syncer all of it. With one, a turn that stored history is
+        held until an fsync that started after its commit has ended, and
+        behind it, in each of its connections, whatever later turns queue
+        there; the loop meanwhile reads and relays the next turns. Output
+        to a connection with nothing held, from a turn that stored nothing
+        (a PONG, a WHOIS), leaves at once. One sync runs at a time and
+        covers every turn committed before it started, so at a steady load
+        each fsync carries all the turns of the one before.
+        """
+        syncer = self._syncer
+        dirty = self._dirty
+        if syncer is None:
+            for conn in dirty:
+                conn.released = conn.queued
+            return
+        if owed:
+            for conn in dirty:
+                self._unsynced.append((conn, conn.queued))
+                conn.marked = conn.queued
+                conn.sealed = True
+        else:
+            behind = self._unsynced or self._in_flight
+            for conn in dirty:
+                if conn.marked <= conn.released:
+                    conn.released = conn.queued  # nothing held here
+                else:
+                    behind.append((conn, conn.queued))
+                    conn.marked = conn.queued
+                    conn.sealed = True
+        if self._unsynced and not syncer.busy:
+            self._in_flight, self._unsynced = self._unsynced, []
+            syncer.start()
+
+    def _synced(self) -> None:
+        """A sync ended: its turns' output may go (this turn's flush sends it)."""
+        assert self._syncer is not None
+        if self._syncer.error is not None:
+            log.error("history fsync failed, messages may not be stored: %s", self._syncer.error)
+        released, self._in_flight = self._in_flight, []
+        for conn, queued in released:
+            conn.released = max(conn.released, queued)
+            if conn.id in self.conns:
+                self._dirty.add(conn)
 
     def _flush_console(self) -> None:
         """Shows the turn's relayed messages and writes the console what it takes now.
@@ -284,7 +347,14 @@ class Server(Output, Handshakes, Listeners):
         self._drop_failed_writers()
         self._apply(self.core.shutdown())
         self._end_run()
+        if self._syncer is not None:
+            self._syncer.close()  # its turns are synced by the commit below
+            self._syncer = None
         self._commit()
+        for conn in self.conns.values():
+            conn.released = conn.marked = conn.queued
+        self._in_flight.clear()
+        self._unsynced.clear()
         self._dirty.clear()
         if self.messages is not None and self.core.relayed is not None:
             self.messages.close(self.core.relayed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +32,61 @@ _INSERT_SQL = (
 # An id above every stored id.
 _NO_ID = 1 << 62
 
+# How often the checkpointer copies committed turns from the WAL into the
+# database file. At relay speed (tens of thousands of ~200-byte rows a
+# second) half a second of turns is a few MB of WAL: bounded, and each
+# checkpoint is large enough to be written efficiently.
+CHECKPOINT_SECONDS = 0.5
+
+# WAL pages past which a commit on the loop checkpoints after all (SQLite's
+# automatic checkpoint, default 1,000 pages). A PASSIVE checkpoint on
+# another connection never finishes while the writer keeps appending, and
+# only a finished one lets the WAL start over: under a flood that never
+# pauses, this backstop keeps the WAL at most about 16 MiB (4 KiB pages).
+# The checkpointer has then already copied nearly all of it, so the loop's
+# share is small.
+WAL_BACKSTOP_PAGES = 4096
+
+
+class _Checkpointer:
+    """Checkpoints a WAL database from its own thread and connection.
+
+    SQLite's automatic checkpoint runs inside the COMMIT that crosses 1,000
+    WAL pages: on the server loop, a turn that copies megabytes and fsyncs
+    the database file while every client waits. Here a PASSIVE checkpoint
+    (which never blocks the writer, nor waits for it) runs every
+    CHECKPOINT_SECONDS on a second connection; sqlite3 releases the GIL
+    while SQLite works, so the loop keeps relaying. The thread touches the
+    file only, never chat state, and a commit is as durable as before: a
+    checkpoint copies only what the WAL already holds.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._stop = threading.Event()
+        self.frames = 0  # frames copied into the database file so far
+        self._thread = threading.Thread(target=self._run, name="history-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHECKPOINT_SECONDS):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """One PASSIVE checkpoint (a failure is retried on the next round)."""
+        try:
+            row = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            return  # busy or I/O error: the WAL keeps the data; next round
+        if row is not None and row[2] > 0:
+            self.frames += int(row[2])
+
+    def close(self) -> None:
+        """Stops the thread and closes its connection."""
+        self._stop.set()
+        self._thread.join()
+        self._db.close()
+
 
 class SQLiteHistory:
     """History in one SQLite file (or ":memory:").
@@ -42,17 +99,30 @@ class SQLiteHistory:
     def __init__(self, path: str | Path, *, db: sqlite3.Connection | None = None) -> None:
         """Opens (creating or migrating) the history in `path`; with `db`, uses that connection."""
         self.path = str(path)
+        owned = db is None
         if db is None:
             if self.path != ":memory:":
                 private_sqlite(Path(self.path))  # 0600 before SQLite creates it 0644
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a committed turn survives power loss, not only a crash.
-            db.execute("PRAGMA synchronous=FULL")
+            # NORMAL: a COMMIT writes the WAL without an fsync; `sync` does
+            # that fsync, so a committed and synced turn survives power loss,
+            # as with FULL, and the server can sync one turn while it reads
+            # the next (net/syncer.py).
+            db.execute("PRAGMA synchronous=NORMAL")
         self.db = db
         migrate(db, self.path)
         self._pending: list[tuple[str, str, int, str, str]] = []
+        self._private = False  # whether _pending holds a private conversation's row
         self._in_tx = False
+        self._checkpointer: _Checkpointer | None = None
+        self._wal_fd: int | None = None
+        self._wal_ino = 0
+        self._syncs = owned and self.path != ":memory:"
+        if owned and self.path != ":memory:":
+            # Checkpoints leave the loop's commits (see _Checkpointer).
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
+            self._checkpointer = _Checkpointer(self.path)
 
     @classmethod
     def read_only(cls, path: str | Path) -> SQLiteHistory:
@@ -81,9 +151,47 @@ class SQLiteHistory:
         return cls(path, db=copy)
 
     def close(self) -> None:
-        """Commits what is pending and closes the file."""
+        """Commits what is pending and closes the file (SQLite checkpoints the WAL at close)."""
         self.commit()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         self.db.close()
+
+    @property
+    def syncs(self) -> bool:
+        """Whether `commit(sync=False)` leaves an fsync to `sync` (a file opened here)."""
+        return self._syncs
+
+    def sync(self) -> None:
+        """Fsyncs the WAL: every turn committed before the call is then durable.
+
+        Thread-safe: it touches only a file descriptor of the WAL (the same
+        inode SQLite writes), never the connection.
+
+        Raises:
+            OSError: the fsync failed.
+        """
+        if not self._syncs:
+            return
+        wal = self.path + "-wal"
+        try:
+            ino = os.stat(wal).st_ino
+        except FileNotFoundError:
+            return  # nothing written since the last close: nothing to sync
+        if self._wal_fd is None or ino != self._wal_ino:
+            if self._wal_fd is not None:
+                os.close(self._wal_fd)
+            self._wal_fd = os.open(wal, os.O_RDONLY)
+            self._wal_ino = ino
+        os.fsync(self._wal_fd)
+
+    def checkpointed_frames(self) -> int:
+        """WAL frames the checkpointer has copied into the database file so far."""
+        return self._checkpointer.frames if self._checkpointer is not None else 0
 
     # -- writing -----------------------------------------------------------
 
@@ -96,11 +204,15 @@ class SQLiteHistory:
         msg = record.message
         line = format_message(replace(msg, tags=record.tags) if record.tags else msg)
         self._pending.append((record.msgid, record.target, record.time_ms, msg.command, line))
+        if "\0" in record.target:
+            self._private = True
 
     def append_line(self, msgid: str, time_ms: int, target: str, command: str, line: str) -> None:
         """`append` for a message already formatted: `line` is `format_message`
         of it as relayed, with its client-only tags and no others."""
         self._pending.append((msgid, target, time_ms, command, line))
+        if "\0" in target:
+            self._private = True
 
     def _flush(self) -> None:
         if not self._pending:
@@ -109,11 +221,16 @@ class SQLiteHistory:
             self.db.execute("BEGIN")
             self._in_tx = True
         self.db.executemany(_INSERT_SQL, self._pending)
-        self.db.executemany(CONVERSATION_SQL, conversations(row[1] for row in self._pending))
+        if self._private:  # room rows (most of them) need no conversations entry
+            self.db.executemany(CONVERSATION_SQL, conversations(row[1] for row in self._pending))
+            self._private = False
         self._pending.clear()
 
-    def commit(self) -> None:
-        """Inserts what is buffered and commits the transaction (one fsync).
+    def commit(self, *, sync: bool = True) -> None:
+        """Inserts what is buffered and commits the transaction; with `sync`, fsyncs it.
+
+        `sync=False` leaves the fsync to a call of `sync`, which the server
+        makes beside its loop before it sends the turn's output.
 
         Raises:
             HistoryWriteError: the database refused the write (disk full,
@@ -124,8 +241,13 @@ class SQLiteHistory:
             if self._in_tx:
                 self.db.execute("COMMIT")
                 self._in_tx = False
+                if sync:
+                    self.sync()
+        except OSError as exc:
+            raise HistoryWriteError(f"fsync: {exc}") from exc
         except sqlite3.Error as exc:
             self._pending.clear()
+            self._private = False
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             self._in_tx = False
