@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, OptionList, Static
 
 from easychat.client.conversations import Conversation
 from easychat.proto.message import Message, parse
@@ -81,6 +81,12 @@ def texts(conv: Conversation) -> list[str]:
 def has_text(conv: Conversation, text: str) -> bool:
     """Whether some line of `conv` contains `text`."""
     return any(text in line.text for line in conv.lines)
+
+
+def list_entries(screen: ChatScreen, selector: str) -> list[str]:
+    """The entries of a side list (`#conversations` or `#members`) as shown."""
+    side = screen.query_one(selector, OptionList)
+    return [str(side.get_option_at_index(i).prompt) for i in range(side.option_count)]
 
 
 def log_text(screen: ChatScreen) -> list[str]:

@@ -25,6 +25,7 @@ from tests.apphelpers import (
     field,
     has_text,
     in_lobby,
+    list_entries,
     log_in,
     log_text,
     login_error,
@@ -115,12 +116,6 @@ async def test_receive_message_and_mention(
         assert any("<Doe> Hi everyone" in text for text in log_text(screen))
 
 
-def sidebar(screen: ChatScreen) -> list[str]:
-    """The side list's entries as shown (name, unread count, mention marker)."""
-    side = screen.query_one("#conversations", OptionList)
-    return [str(side.get_option_at_index(i).prompt) for i in range(side.option_count)]
-
-
 def dimmed(screen: ChatScreen) -> list[str]:
     """The side list's entries shown dim (rooms we are not in)."""
     side = screen.query_one("#conversations", OptionList)
@@ -149,7 +144,7 @@ async def test_rooms_join_switch_and_unread(
         await wait_for(pilot, lambda: screen.conversations.current.name == "#room")
         room = screen.conversations.current
         await wait_for(pilot, lambda: {m.nick for m in screen.members.get("#room", [])} >= {"Doe"})
-        assert sidebar(screen)[:2] == ["#lobby", "#room"]
+        assert list_entries(screen, "#conversations")[:2] == ["#lobby", "#room"]
         assert str(screen.query_one("#topic", Static).render()) == "#room"
 
         await send_text(pilot, "only for the room")
@@ -170,14 +165,14 @@ async def test_rooms_join_switch_and_unread(
         await doe.send("PRIVMSG #lobby :two")
         await wait_for(pilot, lambda: lobby.unread == 2, what="two unread in #lobby")
         assert room.unread == 0
-        assert sidebar(screen)[0] == "#lobby 2"
+        assert list_entries(screen, "#conversations")[0] == "#lobby 2"
         await doe.send("PRIVMSG #lobby :John, look")
         await wait_for(pilot, lambda: lobby.mentioned, what="the mention in #lobby")
-        assert sidebar(screen)[0] == "#lobby 3 @"
+        assert list_entries(screen, "#conversations")[0] == "#lobby 3 @"
         await pilot.press("ctrl+p")
         assert screen.conversations.current is lobby
         assert lobby.unread == 0
-        assert sidebar(screen)[0] == "#lobby"
+        assert list_entries(screen, "#conversations")[0] == "#lobby"
         assert any("<Doe> two" in text for text in log_text(screen))
 
 

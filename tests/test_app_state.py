@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from easychat.client.conversations import ConversationKind
 from easychat.client.events import LineKind
@@ -18,6 +18,7 @@ from tests.apphelpers import (
     SIZE,
     Peer,
     has_text,
+    list_entries,
     log_in,
     make_app,
     send_text,
@@ -165,12 +166,6 @@ async def test_next_run_reopens_rooms_and_private_conversations(
         assert any(line.text == "psst" for line in private.history)
 
 
-def sidebar(screen: ChatScreen) -> list[str]:
-    """The side list's entries as shown."""
-    side = screen.query_one("#conversations", OptionList)
-    return [str(side.get_option_at_index(i).prompt) for i in range(side.option_count)]
-
-
 async def test_left_room_is_shown_as_left_and_can_be_closed(
     server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
 ) -> None:
@@ -194,14 +189,18 @@ async def test_left_room_is_shown_as_left_and_can_be_closed(
         await wait_for(pilot, lambda: not room.active, what="the part")
         assert screen.members.get("#room", []) == []
         assert screen.topics.get("#room", "") == ""
-        assert any(entry.startswith("#room (left)") for entry in sidebar(screen))
+        assert any(
+            entry.startswith("#room (left)") for entry in list_entries(screen, "#conversations")
+        )
         assert has_text(room, "You have left #room")
         await doe.send("KICK #kick John :out")
         kicked = screen.conversations.get("#kick")
         assert kicked is not None
         await wait_for(pilot, lambda: not kicked.active, what="the kick")
         assert screen.members.get("#kick", []) == []
-        assert any(entry.startswith("#kick (left)") for entry in sidebar(screen))
+        assert any(
+            entry.startswith("#kick (left)") for entry in list_entries(screen, "#conversations")
+        )
         assert has_text(kicked, "kicked by Doe: out")
 
         screen.switch_to(room)
@@ -209,7 +208,9 @@ async def test_left_room_is_shown_as_left_and_can_be_closed(
         await pilot.pause()
         assert screen.conversations.get("#room") is None
         assert screen.conversations.current is not room
-        assert not any(entry.startswith("#room") for entry in sidebar(screen))
+        assert not any(
+            entry.startswith("#room") for entry in list_entries(screen, "#conversations")
+        )
 
 
 async def test_topic_does_not_outlive_a_server_restart(
@@ -301,7 +302,7 @@ async def test_private_message_rings_and_marks(
         assert private is not None
         await wait_for(pilot, lambda: private.mentioned, what="the mark")
         assert bells == [None]
-        assert "Doe 1 @" in sidebar(screen)
+        assert "Doe 1 @" in list_entries(screen, "#conversations")
 
 
 async def test_connection_notices_reach_every_conversation(
@@ -334,12 +335,6 @@ async def test_connection_notices_reach_every_conversation(
         assert screen.conversations.server.unread == 0  # the reconnect burst is not unread
 
 
-def member_list(screen: ChatScreen) -> list[str]:
-    """The member list's entries as shown."""
-    members = screen.query_one("#members", OptionList)
-    return [str(members.get_option_at_index(i).prompt) for i in range(members.option_count)]
-
-
 async def test_away_members_are_marked(
     server: RunningServer, tmp_path: Path, peers: Callable[[str], Peer]
 ) -> None:
@@ -351,11 +346,15 @@ async def test_away_members_are_marked(
     app = make_app(server.port, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await log_in(pilot, app)
-        await wait_for(pilot, lambda: "@Doe (away)" in member_list(screen), what="the mark")
+        await wait_for(
+            pilot, lambda: "@Doe (away)" in list_entries(screen, "#members"), what="the mark"
+        )
         assert not any("WHO" in line.text for line in screen.conversations.current.lines)
-        assert "John" in member_list(screen)
+        assert "John" in list_entries(screen, "#members")
         await send_text(pilot, "/away brb")
-        await wait_for(pilot, lambda: "John (away)" in member_list(screen), what="our mark")
+        await wait_for(
+            pilot, lambda: "John (away)" in list_entries(screen, "#members"), what="our mark"
+        )
 
 
 async def test_lag_is_shown_in_the_title(server: RunningServer, tmp_path: Path) -> None:
