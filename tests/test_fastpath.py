@@ -150,14 +150,27 @@ def run_both(config: CoreConfig, setup: list[tuple[str, bool]], events: list[tup
             twin.apply(twin.core.connect(conn, f"127.0.0.{conn + 1}"))
             for line in registration(conn, caps, account):
                 twin.apply(twin.core.receive(conn, line))
-    for conn, line, step in events:
-        clock.advance(step)
-        for twin in twins:
-            twin.apply(twin.core.receive(conn, line))
     fast, general = twins
+    # Lines from one connection with no time between them arrive as one
+    # read: the fast core gets them as the server hands them on (runs, by
+    # `receive_run`), the general one line by line.
+    reads: list[tuple[int, float, list[bytes]]] = []
+    for conn, line, step in events:
+        if reads and step == 0.0 and reads[-1][0] == conn:
+            reads[-1][2].append(line)
+        else:
+            reads.append((conn, step, [line]))
+    for conn, step, lines in reads:
+        clock.advance(step)
+        index = 0
+        while index < len(lines):
+            actions, index = fast.core.receive_run(conn, lines, index)
+            fast.apply(actions)
+        for line in lines:
+            general.apply(general.core.receive(conn, line))
     assert general.fast_sends == 0
     for conn in range(CONNS):
-        assert fast.wire[conn] == general.wire[conn], f"connection {conn}"
+        assert b"".join(fast.wire[conn]) == b"".join(general.wire[conn]), f"connection {conn}"
     assert fast.closed == general.closed
     assert fast.rows() == general.rows()
 
@@ -207,3 +220,34 @@ def test_which_lines_take_the_fast_path(line: bytes, fast: bool, delivered: bool
     twin.apply(twin.core.receive(0, line))
     assert (twin.fast_sends > 0) is fast
     assert bool(twin.wire[1]) is delivered
+
+
+def test_a_run_of_lines_to_one_room_is_looked_up_once_and_sent_as_one_chunk() -> None:
+    """A read of many lines to one room leaves as one chunk; a line the fast
+    path refuses ends the run, is answered in its place, and the next run goes on."""
+    twin = Twin(CoreConfig(flood_rate=0, flood_burst=0), FakeClock(), fast=True)
+    for conn in range(2):
+        twin.apply(twin.core.connect(conn, "127.0.0.1"))
+        for setup_line in registration(conn, "", account=False):
+            twin.apply(twin.core.receive(conn, setup_line))
+    twin.fast_sends = 0
+    twin.wire.clear()
+    lines = [f"PRIVMSG #r :line {i}".encode() for i in range(100)]
+    lines[50] = b"PRIVMSG #r :nul\0inside"
+    index, calls = 0, 0
+    while index < len(lines):
+        actions, index = twin.core.receive_run(0, lines, index)
+        twin.apply(actions)
+        calls += 1
+    assert calls == 3  # lines 0-49, the refused line 50, lines 51-99
+    assert twin.fast_sends == 2
+    received = b"".join(twin.wire[1]).split(b"\r\n")[:-1]
+    assert received == [b":user0!u0@127.0.0.1 " + line for i, line in enumerate(lines) if i != 50]
+    assert twin.wire[0] == [
+        b":easychat.local 400 user0 * :Malformed message: Line contains CR, LF or NUL\r\n"
+    ]
+    twin.core.end_turn()
+    stored = twin.history.latest("#r", 200, messages_only=True)
+    assert [record.message.params[1] for record in stored] == [
+        f"line {i}" for i in range(100) if i != 50
+    ]

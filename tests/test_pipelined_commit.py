@@ -110,3 +110,47 @@ def test_messages_of_turns_during_a_sync_arrive_all_and_in_order(tmp_path: Path)
         history.gate.set()
         server.stop()
         history.close()
+
+
+def test_a_history_read_waits_for_the_fsync_of_what_it_read(tmp_path: Path) -> None:
+    """CHATHISTORY that returns a message whose fsync is in flight is held until it ends:
+    a reply never shows a message that a crash could still take back."""
+    history = GatedHistory(tmp_path / "history.sqlite3")
+    server = RunningServer(history=history)
+    try:
+        alice, carol = server.client(), server.client()
+        # Without echo-message: alice is sent nothing for her own message,
+        # so only her history read could show it to her early.
+        alice.send("CAP REQ :batch server-time message-tags draft/chathistory")
+        alice.expect("CAP")
+        alice.send("CAP END")
+        alice.register("alice")
+        bob = server.client()
+        bob.register("bob")  # the message's recipient, whose turn starts the fsync
+        carol.register("carol")
+        carol.send("PART #lobby")
+        carol.expect("PART")
+        alice.send("PING :settled")
+        alice.expect("PONG")
+        history.gate.clear()
+        history.entered.clear()
+        alice.send("PRIVMSG #lobby :not durable yet")
+        assert history.entered.wait(TIMEOUT), "the turn's fsync never started"
+        alice.send("CHATHISTORY LATEST #lobby * 10")
+        with pytest.raises(TimeoutError):
+            alice.read_line(timeout=QUIET_SECONDS)
+        # Others who read nothing are served meanwhile.
+        carol.send("PING :meanwhile")
+        assert carol.expect("PONG").params[-1] == "meanwhile"
+        history.gate.set()
+        batch = alice.until("BATCH")  # the batch's start
+        assert batch[-1].params[0].startswith("+")
+        lines = alice.until("BATCH")  # up to its end
+        texts = [m.params[-1] for m in lines if m.command == "PRIVMSG"]
+        assert texts == ["not durable yet"]
+        for client in (alice, bob, carol):
+            client.close()
+    finally:
+        history.gate.set()
+        server.stop()
+        history.close()

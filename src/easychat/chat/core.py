@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from easychat.chat import rooms
 from easychat.chat.actions import Action, Close, Command, Relayed, Send
@@ -13,7 +13,7 @@ from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
 from easychat.chat.delivery import Delivery
 from easychat.chat.errors import IRCError
-from easychat.chat.fastpath import relay_line
+from easychat.chat.fastpath import relay_line, relay_run
 from easychat.chat.history import HistoryStore
 from easychat.chat.identity import unixusers
 from easychat.chat.identity.accounts import AccountStore
@@ -106,6 +106,7 @@ class ChatCore(Delivery):
         self._msgid_prefix = secrets.token_hex(6)
         self._msgid_seq = 0
         self._uncommitted = False
+        self._history_read = False
         self._next_prune = 0.0
         self.ip_limits = IPLimits(config)
         # Plain PRIVMSG and NOTICE lines take chat/fastpath.py; tests turn
@@ -175,6 +176,10 @@ class ChatCore(Delivery):
         client.ping_sent = None
         if self.fast_relay and relay_line(self, client, line):
             return self._take()
+        return self._receive_general(client, line)
+
+    def _receive_general(self, client: Client, line: bytes) -> list[Action]:
+        """A line the fast path left: decoded, parsed, admitted, dispatched."""
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
@@ -193,6 +198,30 @@ class ChatCore(Delivery):
         if flood.admit(self, client, msg):
             self.dispatch(client, msg)
         return self._take()
+
+    def receive_run(
+        self, conn: int, lines: Sequence[object], start: int
+    ) -> tuple[list[Action], int]:
+        """`lines[start]` and maybe the lines after it arrived on `conn`.
+
+        Relays at once the run of plain lines from `start` that the fast
+        path takes (see `relay_run`), or else handles the one line at
+        `start`. Returns the actions and the index of the next line: the
+        shell carries out the actions before it hands on more, so a line
+        that closes the connection or starts TLS is followed by nothing.
+        """
+        client = self.clients.get(conn)
+        if client is None:
+            return [], len(lines)
+        client.last_seen = self.timer()
+        client.ping_sent = None
+        if self.fast_relay:
+            end = relay_run(self, client, lines, start)
+            if end > start:
+                return self._take(), end
+        line = lines[start]
+        assert isinstance(line, bytes)
+        return self._receive_general(client, line), start + 1
 
     def line_too_long(self, conn: int) -> list[Action]:
         """The framing dropped a line from `conn` that exceeded every limit."""
@@ -245,13 +274,20 @@ class ChatCore(Delivery):
 
         With `sync=False` the turn is committed and the fsync left to the
         shell (`history.sync`); returns whether one is owed before this
-        turn's output may be sent.
+        turn's output may be sent: when the turn stored records, and when
+        it read history (`read_history`), which may hold records of a turn
+        whose fsync is still running.
         """
-        if self._uncommitted and self.history is not None:
+        read, self._history_read = self._history_read, False
+        history = self.history
+        if history is None:
+            return False
+        if self._uncommitted:
             self._uncommitted = False
-            self.history.commit(sync=sync)
-            return not sync and self.history.syncs
-        return False
+            history.commit(sync=sync)
+            return not sync and history.syncs
+        # A turn that only read history waits for the fsync of what it read.
+        return read and not sync and history.syncs
 
     def shutdown(self, reason: str = "Server shutting down") -> list[Action]:
         """Tells every client the server is going away and closes them all."""

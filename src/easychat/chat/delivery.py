@@ -48,6 +48,7 @@ class Delivery:
     _msgid_prefix: str
     _msgid_seq: int
     _uncommitted: bool
+    _history_read: bool
 
     def _core(self) -> ChatCore:
         return cast("ChatCore", self)
@@ -155,6 +156,18 @@ class Delivery:
             chosen = {**chosen, "account": account}
         out = extended_join(self._core(), msg) if extended else msg
         return replace(out, tags=chosen) if chosen else out
+
+    def read_history(self) -> HistoryStore | None:
+        """The history store, for a read whose answer is sent this turn.
+
+        A read may return what an earlier turn committed but whose fsync
+        has not ended yet; the turn that read is then held like one that
+        stored (see `ChatCore.end_turn`), so nobody is shown a message that
+        a crash could still take back.
+        """
+        if self.history is not None:
+            self._history_read = True
+        return self.history
 
     def record(
         self, key: str, msg: Message, msgid: str, time_ms: int, tags: dict[str, str] | None = None

@@ -227,14 +227,18 @@ class Server(Output, Handshakes, Listeners):
             self._drop(conn, "Connection closed")
             return
         core = self.core
-        for line in conn.framing.feed(data):
+        lines = conn.framing.feed(data)
+        index, count = 0, len(lines)
+        while index < count:
             if conn.closing or conn.id not in self.conns:
                 break
-            if line is TOO_LONG:
+            if lines[index] is TOO_LONG:
                 self._apply(core.line_too_long(conn.id))
+                index += 1
             else:
-                assert isinstance(line, bytes)
-                self._apply(core.receive(conn.id, line))
+                # A run of plain chat lines at once, or one other line.
+                actions, index = core.receive_run(conn.id, lines, index)
+                self._apply(actions)
 
     def _drop_failed_writers(self) -> None:
         """Tells the core about connections whose last write failed."""

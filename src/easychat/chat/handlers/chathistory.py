@@ -110,7 +110,7 @@ def page_limit(core: ChatCore, text: str, sub: str) -> int:
 
 def query(core: ChatCore, client: Client, sub: str, key: str, args: Sequence[str]) -> list[Record]:
     """Runs one subcommand against the store."""
-    history = core.history
+    history = core.read_history()
     assert history is not None
     only = "draft/event-playback" not in client.caps
     wanted = 3 if sub == "BETWEEN" else 2
@@ -155,7 +155,7 @@ def send_targets(core: ChatCore, client: Client, args: Sequence[str]) -> None:
     Lists the rooms the client is in and the people it talked with that have
     messages in the range, each with the time of its latest message.
     """
-    history = core.history
+    history = core.read_history()
     assert history is not None
     if len(args) < 3:
         raise HistoryError("INVALID_PARAMS", "TARGETS", "Missing parameters")
@@ -200,7 +200,7 @@ def replay_on_join(core: ChatCore, client: Client, channel: Channel) -> None:
     their original times; otherwise as server NOTICEs that say when each
     line was written, so nobody mistakes them for live messages.
     """
-    history = core.history
+    history = core.read_history()
     lines = core.config.replay_lines
     if history is None or lines <= 0 or "draft/chathistory" in client.caps:
         return
