@@ -16,6 +16,7 @@ from easychat.proto import numerics as n
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.history import SQLiteHistory
 from tests.chatcore_harness import CoreDriver, commands, only
+from tests.historyrows import stored_lines
 from tests.ircclient import RunningServer
 from tests.test_sasl import MemoryAccounts
 
@@ -236,9 +237,9 @@ def test_an_account_is_committed_with_the_turn_that_created_it(
     reader = sqlite3.connect(path)
     try:
         rows = reader.execute("SELECT name FROM accounts").fetchall()
-        stored = reader.execute("SELECT count(*) FROM messages WHERE command = 'PRIVMSG'")
+        stored = stored_lines(reader, "PRIVMSG")
         assert rows == [("alice",)]
-        assert stored.fetchone()[0] == 1
+        assert len(stored) == 1
     finally:
         reader.close()
     alice.close()

@@ -25,6 +25,7 @@ from easychat.store.accounts import SQLiteAccounts
 from easychat.store.history import SQLiteHistory
 from tests import test_fuzz_core  # noqa: F401  (loads the hypothesis profiles)
 from tests.chatcore_harness import FakeClock
+from tests.historyrows import stored_rows
 
 CONNS = 3
 PASSWORD = "correct horse battery"
@@ -57,9 +58,7 @@ class Twin:
 
     def rows(self) -> list[tuple[object, ...]]:
         self.core.end_turn()
-        return self.history.db.execute(
-            "SELECT id, target, time_ms, msgid, command, line FROM messages ORDER BY id"
-        ).fetchall()
+        return list(stored_rows(self.history.db))
 
 
 def registration(conn: int, caps: str, account: bool) -> list[bytes]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from easychat.store.history import WAL_BACKSTOP_PAGES, SQLiteHistory
+from tests.historyrows import stored_rows
 
 # A relayed line of about the benchmark's size.
 LINE = ":ib0!ib0@127.0.0.1 PRIVMSG #bench :" + "lorem ipsum dolor sit amet " * 4
@@ -59,7 +60,7 @@ def test_wal_is_checkpointed_and_restarted_while_the_server_writes(tmp_path: Pat
     finally:
         history.close()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == n
+    assert len(stored_rows(db)) == n
     db.close()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from easychat.store.history import SQLiteHistory
+from tests.historyrows import stored_lines
 from tests.ircclient import TIMEOUT, RunningServer
 
 # How long a held client is watched for output that must not come yet.
@@ -60,9 +61,9 @@ def test_the_loop_serves_others_while_a_turn_is_synced_and_holds_that_turns_outp
             bob.read_line(timeout=QUIET_SECONDS)
         # The message is committed (in the WAL) before it is sent.
         probe = sqlite3.connect(path)
-        stored = probe.execute("SELECT line FROM messages WHERE command = 'PRIVMSG'").fetchall()
+        stored = stored_lines(probe, "PRIVMSG")
         probe.close()
-        assert [line for (line,) in stored if "held until synced" in line]
+        assert [line for line in stored if "held until synced" in line]
         history.gate.set()
         message = bob.expect("PRIVMSG")
         assert message.params == ("#lobby", "held until synced")
@@ -96,10 +97,9 @@ def test_messages_of_turns_during_a_sync_arrive_all_and_in_order(tmp_path: Path)
         # The loop goes on committing turns (to the WAL) behind the gate.
         probe = sqlite3.connect(tmp_path / "history.sqlite3")
         deadline = time.monotonic() + TIMEOUT
-        query = "SELECT COUNT(*) FROM messages WHERE command = 'PRIVMSG'"
-        while probe.execute(query).fetchone()[0] < 5 and time.monotonic() < deadline:
+        while len(stored_lines(probe, "PRIVMSG")) < 5 and time.monotonic() < deadline:
             time.sleep(0.02)  # polling a condition, with a deadline
-        assert probe.execute(query).fetchone()[0] == 5
+        assert len(stored_lines(probe, "PRIVMSG")) == 5
         probe.close()
         history.gate.set()
         texts = [bob.expect("PRIVMSG").params[-1] for _ in range(5)]

@@ -4,96 +4,39 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from dataclasses import replace
 from pathlib import Path
 
-from easychat.chat.history import HistoryWriteError, Record, Selector
-from easychat.proto.message import format_message, parse
+from easychat.chat.history import HistoryWriteError, Record
+from easychat.proto.message import format_message
+from easychat.store import history_blocks as blocks
+from easychat.store.history_blocks import OFFSET_BITS, Pending
+from easychat.store.history_reads import NO_PLACE, BlockReads
 from easychat.store.history_schema import (
+    BLOCK_INSERT_SQL,
     CONVERSATION_SQL,
     SCHEMA_VERSION,
     HistoryVersionError,
     conversations,
     migrate,
 )
+from easychat.store.history_wal import WAL_BACKSTOP_PAGES, Checkpointer
 from easychat.store.private import private_sqlite
 
-__all__ = ["SCHEMA_VERSION", "HistoryVersionError", "SQLiteHistory"]
-
-_COLUMNS = "id, msgid, target, time_ms, line"
-
-Row = tuple[int, str, str, int, str]
-
-_INSERT_SQL = (
-    "INSERT OR IGNORE INTO messages (msgid, target, time_ms, command, line) VALUES (?, ?, ?, ?, ?)"
-)
-
-# An id above every stored id.
-_NO_ID = 1 << 62
-
-# How often the checkpointer copies committed turns from the WAL into the
-# database file. At relay speed (tens of thousands of ~200-byte rows a
-# second) half a second of turns is a few MB of WAL: bounded, and each
-# checkpoint is large enough to be written efficiently.
-CHECKPOINT_SECONDS = 0.5
-
-# WAL pages past which a commit on the loop checkpoints after all (SQLite's
-# automatic checkpoint, default 1,000 pages). A PASSIVE checkpoint on
-# another connection never finishes while the writer keeps appending, and
-# only a finished one lets the WAL start over: under a flood that never
-# pauses, this backstop keeps the WAL at most about 16 MiB (4 KiB pages).
-# The checkpointer has then already copied nearly all of it, so the loop's
-# share is small.
-WAL_BACKSTOP_PAGES = 4096
+__all__ = ["SCHEMA_VERSION", "WAL_BACKSTOP_PAGES", "HistoryVersionError", "SQLiteHistory"]
 
 
-class _Checkpointer:
-    """Checkpoints a WAL database from its own thread and connection.
-
-    SQLite's automatic checkpoint runs inside the COMMIT that crosses 1,000
-    WAL pages: on the server loop, a turn that copies megabytes and fsyncs
-    the database file while every client waits. Here a PASSIVE checkpoint
-    (which never blocks the writer, nor waits for it) runs every
-    CHECKPOINT_SECONDS on a second connection; sqlite3 releases the GIL
-    while SQLite works, so the loop keeps relaying. The thread touches the
-    file only, never chat state, and a commit is as durable as before: a
-    checkpoint copies only what the WAL already holds.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._stop = threading.Event()
-        self.frames = 0  # frames copied into the database file so far
-        self._thread = threading.Thread(target=self._run, name="history-checkpoint", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(CHECKPOINT_SECONDS):
-            self.checkpoint()
-
-    def checkpoint(self) -> None:
-        """One PASSIVE checkpoint (a failure is retried on the next round)."""
-        try:
-            row = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except sqlite3.Error:
-            return  # busy or I/O error: the WAL keeps the data; next round
-        if row is not None and row[2] > 0:
-            self.frames += int(row[2])
-
-    def close(self) -> None:
-        """Stops the thread and closes its connection."""
-        self._stop.set()
-        self._thread.join()
-        self._db.close()
-
-
-class SQLiteHistory:
+class SQLiteHistory(BlockReads):
     """History in one SQLite file (or ":memory:").
 
-    `append` buffers rows; they are inserted with one `executemany` before
-    any read and at `commit`, and `commit` ends the transaction, so a server
-    loop turn costs one fsync however many messages it carried.
+    `append` buffers records; they are inserted as blocks (one row per run
+    of one target's records, see store/history_blocks.py) before any read
+    and at `commit`, and `commit` ends the transaction, so a server loop
+    turn costs one fsync however many messages it carried, and one row per
+    room it spoke in.
+
+    A record's `seq` is its place, `block id << OFFSET_BITS | offset`:
+    places grow with time, and queries turn selectors into place bounds.
     """
 
     def __init__(self, path: str | Path, *, db: sqlite3.Connection | None = None) -> None:
@@ -112,17 +55,17 @@ class SQLiteHistory:
             db.execute("PRAGMA synchronous=NORMAL")
         self.db = db
         migrate(db, self.path)
-        self._pending: list[tuple[str, str, int, str, str]] = []
+        self._pending: list[Pending] = []
         self._private = False  # whether _pending holds a private conversation's row
         self._in_tx = False
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._wal_fd: int | None = None
         self._wal_ino = 0
         self._syncs = owned and self.path != ":memory:"
         if owned and self.path != ":memory:":
             # Checkpoints leave the loop's commits (see _Checkpointer).
             db.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
-            self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer = Checkpointer(self.path)
 
     @classmethod
     def read_only(cls, path: str | Path) -> SQLiteHistory:
@@ -220,7 +163,7 @@ class SQLiteHistory:
         if not self._in_tx:
             self.db.execute("BEGIN")
             self._in_tx = True
-        self.db.executemany(_INSERT_SQL, self._pending)
+        self.db.executemany(BLOCK_INSERT_SQL, blocks.build(self._pending))
         if self._private:  # room rows (most of them) need no conversations entry
             self.db.executemany(CONVERSATION_SQL, conversations(row[1] for row in self._pending))
             self._private = False
@@ -253,175 +196,6 @@ class SQLiteHistory:
             self._in_tx = False
             raise HistoryWriteError(str(exc)) from exc
 
-    # -- reading -----------------------------------------------------------
-
-    def _query(self, sql: str, args: tuple[object, ...]) -> list[Record]:
-        self._flush()
-        return [_record(row) for row in self.db.execute(sql, args)]
-
-    # Selectors become id bounds. Ids grow with time (the chat core never
-    # lets time go backwards), so "after 12:00" is "after the last id at or
-    # before 12:00" and every query walks the (target, id) index.
-
-    def _first_id_at(self, time_ms: int) -> int:
-        """An id bound for a time: records below it are older than `time_ms`,
-        records at or above it are not.
-
-        A binary search on the rowid (ids grow with time), so no index on
-        time is kept: about 30 rowid lookups for a billion records.
-        """
-        self._flush()
-        low, high = self.db.execute(
-            "SELECT (SELECT MIN(id) FROM messages), (SELECT MAX(id) FROM messages)"
-        ).fetchone()
-        if low is None:
-            return 1
-        low, high = int(low), int(high) + 1
-        while low < high:
-            mid = (low + high) // 2
-            seq, when = self.db.execute(
-                "SELECT id, time_ms FROM messages WHERE id >= ? ORDER BY id LIMIT 1", (mid,)
-            ).fetchone()
-            if when >= time_ms:
-                high = mid
-            else:
-                low = int(seq) + 1
-        return low
-
-    def _after_id(self, target: str, point: Selector) -> int | None:
-        """Records after `point` have ids above this; None for an unknown msgid."""
-        self._flush()
-        if point.msgid is not None:
-            return self._msgid_id(target, point.msgid)
-        bound = self._first_id_at((point.time_ms or 0) + 1)
-        row = self.db.execute(
-            "SELECT MAX(id) FROM messages WHERE target = ? AND id < ?", (target, bound)
-        ).fetchone()
-        return int(row[0] or 0)
-
-    def _before_id(self, target: str, point: Selector) -> int | None:
-        """Records before `point` have ids below this; None for an unknown msgid."""
-        self._flush()
-        if point.msgid is not None:
-            return self._msgid_id(target, point.msgid)
-        bound = self._first_id_at(point.time_ms or 0)
-        row = self.db.execute(
-            "SELECT MIN(id) FROM messages WHERE target = ? AND id >= ?", (target, bound)
-        ).fetchone()
-        return int(row[0]) if row[0] is not None else _NO_ID
-
-    def _msgid_id(self, target: str, msgid: str) -> int | None:
-        row = self.db.execute(
-            "SELECT id FROM messages WHERE msgid = ? AND target = ?", (msgid, target)
-        ).fetchone()
-        return None if row is None else int(row[0])
-
-    # Both pages name their index: with statistics (ANALYZE, PRAGMA optimize)
-    # SQLite may prefer walking the rowid backwards and filtering on target,
-    # which reads the whole table for a quiet room among busy ones.
-
-    def _older(self, target: str, below: int, limit: int, only: bool) -> list[Record]:
-        rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_target_id"
-            f" WHERE target = ? AND id < ?{_only(only)}"
-            " ORDER BY id DESC LIMIT ?",
-            (target, below, limit),
-        )
-        return rows[::-1]
-
-    def _newer(self, target: str, above: int, limit: int, only: bool) -> list[Record]:
-        return self._query(
-            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_target_id"
-            f" WHERE target = ? AND id > ?{_only(only)}"
-            " ORDER BY id ASC LIMIT ?",
-            (target, above, limit),
-        )
-
-    def latest(
-        self,
-        target: str,
-        limit: int,
-        after: Selector | None = None,
-        *,
-        messages_only: bool = False,
-    ) -> list[Record]:
-        """The last `limit` records, optionally only those after `after`."""
-        newest = self._older(target, _NO_ID, limit, messages_only)
-        if after is None:
-            return newest
-        above = self._after_id(target, after)
-        if above is None:
-            return []
-        return [r for r in newest if r.seq > above]
-
-    def before(
-        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
-    ) -> list[Record]:
-        """Up to `limit` records just before `point` (exclusive)."""
-        below = self._before_id(target, point)
-        return [] if below is None else self._older(target, below, limit, messages_only)
-
-    def after(
-        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
-    ) -> list[Record]:
-        """Up to `limit` records just after `point` (exclusive)."""
-        above = self._after_id(target, point)
-        return [] if above is None else self._newer(target, above, limit, messages_only)
-
-    def around(
-        self, target: str, point: Selector, limit: int, *, messages_only: bool = False
-    ) -> list[Record]:
-        """Up to `limit` records centred on `point` (a msgid's own record included)."""
-        below = self._before_id(target, point)
-        if below is None:
-            return []
-        # The point itself counts in the newer half, so a limit of 1 is the point.
-        older = self._older(target, below, limit // 2, messages_only)
-        return older + self._newer(target, below - 1, limit - len(older), messages_only)
-
-    def between(
-        self,
-        target: str,
-        start: Selector,
-        end: Selector,
-        limit: int,
-        *,
-        messages_only: bool = False,
-    ) -> list[Record]:
-        """Up to `limit` records strictly between two points.
-
-        From `start` towards `end`: when `start` is the later point, the
-        records nearest to it are returned (still in ascending order).
-        """
-        start_above, start_below = self._after_id(target, start), self._before_id(target, start)
-        end_above, end_below = self._after_id(target, end), self._before_id(target, end)
-        if start_above is None or start_below is None or end_above is None or end_below is None:
-            return []
-        if start_above <= end_above:
-            rows = self._newer(target, start_above, limit, messages_only)
-            return [r for r in rows if r.seq < end_below]
-        rows = self._older(target, start_below, limit, messages_only)
-        return [r for r in rows if r.seq > end_above]
-
-    def targets(
-        self, keys: list[str], start_ms: int, end_ms: int, limit: int
-    ) -> list[tuple[str, int]]:
-        """Of `keys`, those with records in the time range, with their latest time."""
-        if not keys:
-            return []
-        low, high = min(start_ms, end_ms), max(start_ms, end_ms)
-        above, below = self._first_id_at(low + 1), self._first_id_at(high)
-        found: list[tuple[int, str, int]] = []
-        for target in dict.fromkeys(keys):
-            row = self.db.execute(
-                "SELECT id, time_ms FROM messages WHERE id = (SELECT MAX(id) FROM messages"
-                " WHERE target = ? AND id >= ? AND id < ?)",
-                (target, above, below),
-            ).fetchone()
-            if row is not None:
-                found.append((int(row[0]), target, int(row[1])))
-        return [(target, latest) for _, target, latest in sorted(found)[:limit]]
-
     def private_keys(self, nick_key: str) -> list[str]:
         """The private-conversation keys that involve this casefolded nick."""
         self._flush()
@@ -435,38 +209,49 @@ class SQLiteHistory:
     def prune(self, before_ms: int) -> int:
         """Deletes records older than `before_ms`; returns how many."""
         self.commit()
-        bound = self._first_id_at(before_ms)
-        cursor = self.db.execute("DELETE FROM messages WHERE id < ?", (bound,))
-        return cursor.rowcount
+        bound = self._first_place_at(before_ms)
+        first_kept, end = bound >> OFFSET_BITS, bound & (blocks.BLOCK_CAP - 1)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            (removed,) = self.db.execute(
+                "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE id < ?", (first_kept,)
+            ).fetchone()
+            self.db.execute("DELETE FROM blocks WHERE id < ?", (first_kept,))
+            row = self.db.execute("SELECT body FROM blocks WHERE id = ?", (first_kept,)).fetchone()
+            if end and row is not None:
+                body, held = blocks.remove_before(str(row[0]), end)
+                self.db.execute(
+                    "UPDATE blocks SET body = ?, count = count - ? WHERE id = ?",
+                    (body, held, first_kept),
+                )
+                removed += held
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return int(removed)
 
     def forget(self, target: str) -> int:
         """Deletes every record of one target (a dropped room); returns how many."""
         self.commit()
-        cursor = self.db.execute("DELETE FROM messages WHERE target = ?", (target,))
-        return cursor.rowcount
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            (removed,) = self.db.execute(
+                "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE target = ?", (target,)
+            ).fetchone()
+            self.db.execute("DELETE FROM blocks WHERE target = ?", (target,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return int(removed)
 
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
         self._flush()
-        row = self.db.execute("SELECT time_ms FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.db.execute("SELECT last_ms FROM blocks ORDER BY id DESC LIMIT 1").fetchone()
         return int(row[0]) if row is not None else 0
 
     def export(self, target: str) -> list[Record]:
         """Every record of one target, oldest first (for operators)."""
-        return self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE target = ? ORDER BY id ASC", (target,)
-        )
-
-
-def _only(messages_only: bool) -> str:
-    """The SQL condition that keeps messages and drops room events."""
-    return " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')" if messages_only else ""
-
-
-def _record(row: Row) -> Record:
-    seq, msgid, target, time_ms, line = row
-    message = parse(line, strict=False)
-    tags = message.tags
-    if tags:
-        message = replace(message, tags={})
-    return Record(msgid, time_ms, target, message, tags, seq)
+        return self._newer(target, -1, NO_PLACE, False)

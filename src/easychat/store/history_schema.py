@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from easychat.proto.message import Message, format_message
+from easychat.store.history_blocks import BLOCK_CAP, build
 
 
 class HistoryVersionError(Exception):
@@ -14,7 +15,7 @@ class HistoryVersionError(Exception):
 
 
 # The schema version this code writes; older files are migrated on open.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 # Migration i takes a file from user_version i to i + 1; each runs in one
@@ -88,6 +89,22 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (target, msgid)
     );
     """,
+    # 4: one row per run of one target's records (store/history_blocks.py),
+    # so a turn that relays 200 lines into a room costs one row and two
+    # index entries instead of 200 rows and 400 entries. A msgid is found
+    # by its run and counter (blocks_msgid), not by an index entry of its
+    # own. The rows are copied by `_migrate_to_4`.
+    """
+    CREATE TABLE blocks (
+        id           INTEGER PRIMARY KEY,
+        target       TEXT NOT NULL,
+        last_ms      INTEGER NOT NULL,
+        run          TEXT NOT NULL,
+        last_counter INTEGER NOT NULL,
+        count        INTEGER NOT NULL,
+        body         TEXT NOT NULL
+    );
+    """,
 )
 
 # Run after migration 3's statement and its copy, in the same transaction
@@ -96,6 +113,13 @@ MIGRATION_3_END = (
     "DROP TABLE messages",
     "ALTER TABLE messages_v3 RENAME TO messages",
     "CREATE INDEX messages_target_id ON messages (target, id)",
+)
+
+# Run after migration 4's statement and its copy, in the same transaction.
+MIGRATION_4_END = (
+    "DROP TABLE messages",
+    "CREATE INDEX blocks_target_id ON blocks (target, id)",
+    "CREATE INDEX blocks_msgid ON blocks (target, run, last_counter)",
 )
 
 
@@ -114,11 +138,14 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
         if step == 2:
             _migrate_to_3(db)
             continue
+        if step == 3:
+            _migrate_to_4(db)
+            continue
         db.executescript(
             f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;"
         )
     if 0 < version < 2:  # private conversations written before the table existed
-        rows = db.execute("SELECT DISTINCT target FROM messages").fetchall()
+        rows = db.execute("SELECT DISTINCT target FROM blocks").fetchall()
         db.executemany(CONVERSATION_SQL, conversations(str(t) for (t,) in rows))
 
 
@@ -148,6 +175,27 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
         db.execute("ROLLBACK")
         raise
 
+
+def _migrate_to_4(db: sqlite3.Connection) -> None:
+    """Copies every schema-3 row into blocks, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(MIGRATIONS[3])
+        old = db.execute("SELECT msgid, target, time_ms, command, line FROM messages ORDER BY id")
+        while rows := old.fetchmany(BLOCK_CAP):
+            db.executemany(BLOCK_INSERT_SQL, build(rows))
+        for statement in MIGRATION_4_END:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 4")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+BLOCK_INSERT_SQL = (
+    "INSERT INTO blocks (target, last_ms, run, last_counter, count, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 CONVERSATION_SQL = "INSERT OR IGNORE INTO conversations (target, first, second) VALUES (?, ?, ?)"
 
