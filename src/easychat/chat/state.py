@@ -131,6 +131,22 @@ class Channel:
             return "+"
         return ""
 
+    def prefixes_of(self, client: Client) -> str:
+        """Every membership prefix of `client`, highest first (`@+`, `@`, ...)."""
+        modes = self.members.get(client, set())
+        return ("@" if "o" in modes else "") + ("+" if "v" in modes else "")
+
+    def shown_prefix(self, member: Client, asker: Client) -> str:
+        """The prefix of `member` as `asker` sees it: all of them with multi-prefix.
+
+        IRCv3 multi-prefix: "When requested, the multi-prefix client
+        capability will cause the IRC server to send all possible prefixes
+        which apply to a user in NAMES, WHO and WHOIS output."
+        """
+        if "multi-prefix" in asker.caps:
+            return self.prefixes_of(member)
+        return self.prefix_of(member)
+
     def mode_string(self, show_key: bool) -> tuple[str, ...]:
         """The channel's modes as MODE parameters (`+ntk`, `key`, ...)."""
         flags = "".join(sorted(self.modes))

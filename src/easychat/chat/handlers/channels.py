@@ -187,6 +187,8 @@ def handle_names(core: ChatCore, client: Client, msg: Message) -> None:
 def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
     """RPL_NAMREPLY lines (split to fit 512 bytes) and RPL_ENDOFNAMES.
 
+    With userhost-in-names each name is `nick!user@host`, and with
+    multi-prefix it carries every prefix (see `Channel.shown_prefix`).
     "Users with the invisible user mode set are not shown in channel
     responses unless the requesting client is also joined to that channel."
     """
@@ -194,19 +196,21 @@ def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
     head = f":{core.config.server_name} 353 {client.name} {symbol} {channel.name} :"
     room = MAX_LINE_BYTES - 2 - len(head.encode())
     joined = client in channel.members
+    full = "userhost-in-names" in client.caps
     names = [
-        channel.prefix_of(member) + (member.nick or "")
+        channel.shown_prefix(member, client) + (member.prefix if full else member.name)
         for member in channel.members
         if joined or "i" not in member.modes
     ]
     line: list[str] = []
     size = 0
     for name in names:
-        if line and size + len(name) + 1 > room:
+        width = len(name.encode())
+        if line and size + width + 1 > room:
             core.reply(client, n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
             line, size = [], 0
         line.append(name)
-        size += len(name) + 1
+        size += width + 1
     if line:
         core.reply(client, n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
     core.reply(client, n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")

@@ -48,7 +48,7 @@ def who_reply(core: ChatCore, client: Client, other: Client, channel: Channel | 
     """One RPL_WHOREPLY line."""
     flags = "G" if other.away is not None else "H"
     if channel is not None:
-        flags += channel.prefix_of(other)
+        flags += channel.shown_prefix(other, client)
     core.reply(
         client,
         n.RPL_WHOREPLY,
@@ -81,7 +81,7 @@ def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
     # will be those they share with the user that submitted the command."
     hidden = "i" in other.modes and other is not client
     rooms = [
-        channel.prefix_of(other) + channel.name
+        channel.shown_prefix(other, client) + channel.name
         for channel in other.channels.values()
         if visible(channel, client) and not (hidden and client not in channel.members)
     ]

@@ -29,7 +29,9 @@ SUPPORTED_CAPS: dict[str, str] = {
     "batch": "",
     "echo-message": "",
     "message-tags": "",
+    "multi-prefix": "",
     "server-time": "",
+    "userhost-in-names": "",
 }
 
 # Offered only when the server keeps history.
