@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from easychat.chat.config import CoreConfig
+from easychat.chat.identity.passwords import hash_password
 from tests.ircclient import RunningServer
 from tests.test_socket_channels import Users, join, numerics, open_users, sync
 
@@ -67,6 +69,41 @@ def test_who_mask_matches_nicks_and_hides_invisible_strangers(users: Users) -> N
     join(carol, "JOIN #shared")
     assert who("Bob*") == ["Bob", "Bobby"]
     assert sync(bob) == []
+
+
+OPER_PASSWORD = "operator secret"
+
+
+@pytest.fixture
+def oper_users(make_server: Callable[..., RunningServer]) -> Iterator[Users]:
+    """Registered clients on a server with an operator `root`, no autojoin."""
+    config = CoreConfig(autojoin=(), oper=(("root", hash_password(OPER_PASSWORD)),))
+    yield from open_users(make_server, config)
+
+
+def test_who_marks_operators_and_whox_sends_354(oper_users: Users) -> None:
+    """ "Optionally, a literal asterisk character ('*', 0x2A) to indicate that
+    the user is a server operator." WHOX: "The server will reply with zero,
+    one or more RPL_WHOSPCRPL replies, followed by a final RPL_ENDOFWHO
+    reply. Servers MUST NOT send RPL_WHOREPLY replies." and "Servers MUST
+    send the fields in the order specified above"."""
+    admin, bob = oper_users("Admin"), oper_users("Bob")
+    join(admin, "JOIN #room")
+    admin.send(f"OPER root :{OPER_PASSWORD}")
+    admin.expect("381")
+    admin.send("AWAY :away")
+    admin.expect("306")
+    bob.send("WHO #room")
+    row = next(m for m in sync(bob) if m.command == "352")
+    assert row.params[6] == "G*@"
+    bob.send("WHO Admin %rfnt,42")
+    got = sync(bob)
+    assert numerics(got) == ["354", "315"]
+    assert got[0].params == ("Bob", "42", "Admin", "G*", "Admin Test")
+    assert got[1].params[1] == "Admin"
+    bob.send("VERSION")
+    tokens = {t for m in sync(bob) if m.command == "005" for t in m.params[1:-1]}
+    assert "WHOX" in tokens
 
 
 def test_whois_full_reply(users: Users) -> None:

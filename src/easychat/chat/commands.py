@@ -12,6 +12,7 @@ from easychat.chat.handlers import (
     oper,
     queries,
     registration,
+    who,
 )
 from easychat.chat.identity import accounts
 
@@ -43,7 +44,7 @@ COMMANDS: dict[str, Command] = {
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "AWAY": Command(messaging.handle_away, 0),
     # Queries.
-    "WHO": Command(queries.handle_who, 1),
+    "WHO": Command(who.handle_who, 1),
     "WHOIS": Command(queries.handle_whois, 1),
     "WHOWAS": Command(queries.handle_whowas, 1),
     "MOTD": Command(queries.handle_motd, 0),

@@ -1,4 +1,4 @@
-"""Provides information queries: WHO, WHOIS, MOTD, LUSERS, VERSION, TIME, ISON, USERHOST."""
+"""Provides information queries: WHOIS, MOTD, LUSERS, VERSION, TIME, ISON, USERHOST."""
 
 from __future__ import annotations
 
@@ -10,56 +10,10 @@ from easychat.chat.handlers.channels import visible
 from easychat.chat.handlers.registration import isupport_tokens, send_lusers, send_motd
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
-from easychat.proto.names import is_channel, mask_matches
 
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
-    from easychat.chat.state import Channel, Client
-
-
-def handle_who(core: ChatCore, client: Client, msg: Message) -> None:
-    """WHO <mask>: a channel's members, or the users whose nick matches.
-
-    "Visible users are users who either aren't invisible (user mode +i) or
-    have a common channel with the requesting client." A channel's +i
-    members are listed only to the channel's own members.
-    """
-    mask = msg.params[0]
-    if is_channel(mask):
-        channel = core.find_channel(mask)
-        if channel is not None and visible(channel, client):
-            joined = client in channel.members
-            for member in channel.members:
-                if joined or "i" not in member.modes:
-                    who_reply(core, client, member, channel)
-    else:
-        pattern = "*" if mask == "0" else mask  # RFC 1459: "0" matches everyone
-        peers = core.neighbours(client) | {client}
-        for other in core.clients.values():
-            if not other.registered or not mask_matches(pattern, other.name):
-                continue
-            if "i" in other.modes and other not in peers:
-                continue
-            who_reply(core, client, other, None)
-    core.reply(client, n.RPL_ENDOFWHO, mask, "End of WHO list")
-
-
-def who_reply(core: ChatCore, client: Client, other: Client, channel: Channel | None) -> None:
-    """One RPL_WHOREPLY line."""
-    flags = "G" if other.away is not None else "H"
-    if channel is not None:
-        flags += channel.shown_prefix(other, client)
-    core.reply(
-        client,
-        n.RPL_WHOREPLY,
-        channel.name if channel is not None else "*",
-        other.user or "*",
-        other.host,
-        core.config.server_name,
-        other.name,
-        flags,
-        f"0 {other.realname}",
-    )
+    from easychat.chat.state import Client
 
 
 def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:

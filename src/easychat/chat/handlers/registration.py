@@ -86,6 +86,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"NETWORK={cfg.network}",
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
         "UTF8ONLY",
+        "WHOX",
         *history_tokens(core),
     ]
 
