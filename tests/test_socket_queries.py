@@ -171,15 +171,22 @@ def test_userhost_and_ison(users: Users) -> None:
 
 
 def test_lusers_counts_users_and_rooms(users: Users) -> None:
-    """LUSERS: 251 with the user count, 254 with the number of rooms, 255."""
+    """LUSERS: 251 with the user count, 254 with the number of rooms, 255,
+    then "RPL_LOCALUSERS (265) "<client> [<u> <m>] :Current local users <u>,
+    max <m>"" and RPL_GLOBALUSERS (266) likewise."""
     alice, bob = users("Alice"), users("Bob")
+    carol = users("Carol")
+    carol.send("QUIT")
+    carol.expect_closed()
     join(alice, "JOIN #one,#two")
     bob.send("LUSERS")
     got = sync(bob)
     assert "There are 2 users" in got[0].params[-1]
     rooms = [m for m in got if m.command == "254"]
     assert rooms[0].params[1] == "2"
-    assert numerics(got)[-1] == "255"
+    assert numerics(got)[-3:] == ["255", "265", "266"]
+    assert got[-2].params == ("Bob", "2", "3", "Current local users 2, max 3")
+    assert got[-1].params == ("Bob", "2", "3", "Current global users 2, max 3")
 
 
 def test_version_and_time(users: Users) -> None:

@@ -84,6 +84,7 @@ class ChatCore(Delivery):
         # that welcoming a client does not count every other one.
         self.users = 0  # registered clients
         self.invisible = 0  # registered clients with user mode +i
+        self.max_users = 0  # the most registered clients at once since the start
         self.started = clock()
         self._out: list[Action] = []
         self.history = history

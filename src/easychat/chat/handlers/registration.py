@@ -235,6 +235,7 @@ def try_register(core: ChatCore, client: Client) -> None:
     unixusers.logged_in(core, client)
     client.registered = True
     core.users += 1
+    core.max_users = max(core.max_users, core.users)
     core.customers += 1
     client.number = core.customers
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)
@@ -275,7 +276,12 @@ def welcome(core: ChatCore, client: Client) -> None:
 
 
 def send_lusers(core: ChatCore, client: Client) -> None:
-    """RPL_LUSERCLIENT and friends: how many are here."""
+    """RPL_LUSERCLIENT and friends: how many are here.
+
+    RPL_LOCALUSERS and RPL_GLOBALUSERS carry the figures as parameters too:
+    "The two optional parameters SHOULD be supplied to allow clients to
+    better extract these numbers."
+    """
     users, invisible = core.users, core.invisible
     unknown = len(core.clients) - users
     core.reply(
@@ -287,6 +293,14 @@ def send_lusers(core: ChatCore, client: Client) -> None:
         core.reply(client, n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     core.reply(client, n.RPL_LUSERCHANNELS, str(len(core.channels)), "channels formed")
     core.reply(client, n.RPL_LUSERME, f"I have {users} clients and 0 servers")
+    # One server: its local users are all the network's.
+    most = str(core.max_users)
+    core.reply(
+        client, n.RPL_LOCALUSERS, str(users), most, f"Current local users {users}, max {most}"
+    )
+    core.reply(
+        client, n.RPL_GLOBALUSERS, str(users), most, f"Current global users {users}, max {most}"
+    )
 
 
 def send_motd(core: ChatCore, client: Client) -> None:
