@@ -1,4 +1,4 @@
-"""Chat-core tests for server queries: LUSERS (no sockets)."""
+"""Chat-core tests for server queries: LUSERS, INFO (no sockets)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,27 @@ def test_welcome_burst_carries_local_and_global_users(drv: CoreDriver) -> None:
     assert cmds.index(n.RPL_LUSERME) < cmds.index(n.RPL_LOCALUSERS)
     assert cmds.index(n.RPL_GLOBALUSERS) < cmds.index(n.ERR_NOMOTD)
     assert only(burst, n.RPL_GLOBALUSERS).params[1:3] == ("2", "2")
+
+
+# -- INFO ---------------------------------------------------------------------
+
+
+def test_info_is_371_lines_then_374(drv: CoreDriver) -> None:
+    """ "Upon receiving an INFO command, the given server will respond with zero
+    or more RPL_INFO replies, followed by one RPL_ENDOFINFO numeric." """
+    alice = drv.register("Alice")
+    got = drv.send(alice, "INFO")
+    cmds = commands(got)
+    assert cmds[-1] == n.RPL_ENDOFINFO
+    assert set(cmds[:-1]) == {n.RPL_INFO}
+    assert len(cmds) >= 2
+    assert all(m.params[0] == "Alice" and len(m.params) == 2 for m in got)
+    assert got[0].params[1].startswith("easychat-")
+    assert got[-1].params[1] == "End of INFO list"
+
+
+def test_info_before_registration_is_451(drv: CoreDriver) -> None:
+    """INFO is for registered clients: "ERR_NOTREGISTERED (451) ... Returned
+    when a client command cannot be parsed as they are not yet registered"."""
+    conn = drv.open()
+    assert commands(drv.send(conn, "INFO")) == [n.ERR_NOTREGISTERED]

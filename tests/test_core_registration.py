@@ -452,6 +452,20 @@ def test_user_empty_username(drv: CoreDriver) -> None:
     assert not drv.core.clients[conn].registered
 
 
+def test_user_empty_realname(drv: CoreDriver) -> None:
+    """An empty realname is refused as an empty username is: "the server SHOULD
+    reject the command with ERR_NEEDMOREPARAMS (even an empty parameter is
+    provided)" (irctest testEmptyRealname); nothing is kept and a USER with a
+    realname then registers."""
+    conn = drv.open()
+    drv.send(conn, "NICK alice")
+    reply = only(drv.send(conn, "USER alice 0 * :"), n.ERR_NEEDMOREPARAMS)
+    assert reply.params[:2] == ("alice", "USER")
+    assert drv.core.clients[conn].user is None
+    assert not drv.core.clients[conn].registered
+    assert drv.send(conn, "USER alice 0 * :Alice")[0].command == n.RPL_WELCOME
+
+
 def test_user_truncated_to_userlen(drv: CoreDriver) -> None:
     """ "If this length is advertised, the username MUST be silently truncated to
     the given length before being used.\""""

@@ -1,4 +1,4 @@
-"""Queries over real loopback sockets: WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS, VERSION, TIME."""
+"""Queries over real loopback sockets: WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS, INFO, ..."""
 
 from __future__ import annotations
 
@@ -187,6 +187,18 @@ def test_lusers_counts_users_and_rooms(users: Users) -> None:
     assert numerics(got)[-3:] == ["255", "265", "266"]
     assert got[-2].params == ("Bob", "2", "3", "Current local users 2, max 3")
     assert got[-1].params == ("Bob", "2", "3", "Current global users 2, max 3")
+
+
+def test_info(users: Users) -> None:
+    """INFO: "RPL_INFO (371) "<client> :<string>"" lines, then "RPL_ENDOFINFO
+    (374) "<client> :End of INFO list""."""
+    alice = users("Alice")
+    alice.send("INFO")
+    got = sync(alice)
+    assert numerics(got)[-1] == "374"
+    assert set(numerics(got)[:-1]) == {"371"}
+    assert all(m.source == SERVER and m.params[0] == "Alice" for m in got)
+    assert got[-1].params == ("Alice", "End of INFO list")
 
 
 def test_version_and_time(users: Users) -> None:

@@ -197,9 +197,12 @@ def test_nick_case_change(connect: Connect) -> None:
 
 
 def test_user_errors(connect: Connect) -> None:
-    """461 for too few USER parameters, 462 for USER after registration."""
+    """461 for too few USER parameters or an empty realname, 462 for USER
+    after registration."""
     client = connect()
     client.send("USER alice 0 *")
+    assert client.expect(n.ERR_NEEDMOREPARAMS).params[:2] == ("*", "USER")
+    client.send("USER alice 0 * :")  # an empty realname: "<client> <command> :..."
     assert client.expect(n.ERR_NEEDMOREPARAMS).params[:2] == ("*", "USER")
     client.register("alice")
     client.send("USER again 0 * :Again")

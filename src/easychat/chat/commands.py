@@ -50,6 +50,7 @@ COMMANDS: dict[str, Command] = {
     "MOTD": Command(queries.handle_motd, 0),
     "LUSERS": Command(queries.handle_lusers, 0),
     "VERSION": Command(queries.handle_version, 0),
+    "INFO": Command(queries.handle_info, 0),
     "TIME": Command(queries.handle_time, 0),
     "ISON": Command(queries.handle_ison, 1),
     "USERHOST": Command(queries.handle_userhost, 1),

@@ -1,4 +1,4 @@
-"""Provides information queries: WHOIS, MOTD, LUSERS, VERSION, TIME, ISON, USERHOST."""
+"""Provides information queries: WHOIS, MOTD, LUSERS, VERSION, INFO, TIME, ISON, USERHOST."""
 
 from __future__ import annotations
 
@@ -81,6 +81,23 @@ def handle_version(core: ChatCore, client: Client, msg: Message) -> None:
         core.reply(
             client, n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server"
         )
+
+
+def handle_info(core: ChatCore, client: Client, msg: Message) -> None:
+    """INFO: what this server is, in RPL_INFO lines, then RPL_ENDOFINFO.
+
+    "Upon receiving an INFO command, the given server will respond with zero
+    or more RPL_INFO replies, followed by one RPL_ENDOFINFO numeric."
+    """
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(core.started))
+    for line in (
+        f"easychat-{__version__} on {core.config.server_name} ({core.config.network})",
+        "EasyChat: a chat server for people who live in terminals.",
+        "It speaks Modern IRC (modern.ircdocs.horse) and IRCv3 (ircv3.net).",
+        f"Running since {started}.",
+    ):
+        core.reply(client, n.RPL_INFO, line)
+    core.reply(client, n.RPL_ENDOFINFO, "End of INFO list")
 
 
 def handle_time(core: ChatCore, client: Client, msg: Message) -> None:

@@ -194,12 +194,19 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def handle_user(core: ChatCore, client: Client, msg: Message) -> None:
-    """USER <username> 0 * <realname>."""
+    """USER <username> 0 * <realname>.
+
+    An empty realname is refused like an empty username, with
+    ERR_NEEDMOREPARAMS "(even an empty parameter is provided)": WHO and
+    WHOIS would otherwise show a blank name.
+    """
     if client.registered:
         raise IRCError(n.ERR_ALREADYREGISTERED, "You may not reregister")
     username = msg.params[0][: limits.USERLEN]
     if not username or any(ch in username for ch in "@!"):
         raise IRCError(n.ERR_NEEDMOREPARAMS, "USER", "Invalid username")
+    if not msg.params[3]:
+        raise IRCError(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
     client.user = username
     client.realname = msg.params[3]
     try_register(core, client)
