@@ -1,4 +1,4 @@
-"""Queries over real loopback sockets: WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS, INFO, ..."""
+"""Queries over real loopback sockets: WHO, WHOIS, WHOWAS, LUSERS, INFO and the others."""
 
 from __future__ import annotations
 
@@ -156,6 +156,27 @@ def test_whowas_is_406_then_369(users: Users) -> None:
     assert numerics(got) == ["406", "369"]
     assert got[0].params[1] == "Someone"
     assert got[1].params[1] == "Someone"
+
+
+def test_whowas_lists_who_left_a_nick_newest_first(users: Users) -> None:
+    """ "RPL_WHOWASUSER (314) "<client> <nick> <username> <host> * :<realname>"",
+    then RPL_WHOISSERVER (312) per entry, "returning the most recent entry
+    first", "up to <count> replies", and RPL_ENDOFWHOWAS (369)."""
+    alice = users("Alice")
+    first = users("Old")
+    first.send("NICK Newer")
+    first.expect("NICK")
+    second = users("Old")
+    second.send("QUIT :bye")
+    second.expect_closed()
+    alice.send("WHOWAS old")
+    got = sync(alice)
+    assert numerics(got) == ["314", "312", "314", "312", "369"]
+    assert got[0].params == ("Alice", "Old", "old", "127.0.0.1", "*", "Old Test")
+    assert got[1].params[1:3] == ("Old", SERVER)
+    assert got[-1].params == ("Alice", "old", "End of WHOWAS")
+    alice.send("WHOWAS Old 1")
+    assert numerics(sync(alice)) == ["314", "312", "369"]
 
 
 def test_userhost_and_ison(users: Users) -> None:

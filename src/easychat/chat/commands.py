@@ -46,7 +46,7 @@ COMMANDS: dict[str, Command] = {
     # Queries.
     "WHO": Command(who.handle_who, 1),
     "WHOIS": Command(queries.handle_whois, 1),
-    "WHOWAS": Command(queries.handle_whowas, 1),
+    "WHOWAS": Command(queries.handle_whowas, 0),
     "MOTD": Command(queries.handle_motd, 0),
     "LUSERS": Command(queries.handle_lusers, 0),
     "VERSION": Command(queries.handle_version, 0),

@@ -17,6 +17,7 @@ from easychat.chat.fastpath import relay_line, relay_run
 from easychat.chat.history import HistoryStore
 from easychat.chat.identity import unixusers
 from easychat.chat.identity.accounts import AccountStore
+from easychat.chat.nickhistory import NickHistory
 from easychat.chat.protection import flood
 from easychat.chat.protection.access import Access, KlineStore
 from easychat.chat.protection.iplimits import IPLimits
@@ -85,6 +86,7 @@ class ChatCore(Delivery):
         self.users = 0  # registered clients
         self.invisible = 0  # registered clients with user mode +i
         self.max_users = 0  # the most registered clients at once since the start
+        self.nick_history = NickHistory()  # nicks left, for WHOWAS
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
@@ -414,6 +416,7 @@ class ChatCore(Delivery):
                 self.neighbours(client),
                 Message("QUIT", (reason,), client.prefix),
             )
+            self.nick_history.left(client, self.clock())
         for channel in list(client.channels.values()):
             self.remove_member(channel, client)
         rooms.forget_invitations(client)

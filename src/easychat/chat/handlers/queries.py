@@ -1,11 +1,13 @@
-"""Provides information queries: WHOIS, MOTD, LUSERS, VERSION, INFO, TIME, ISON, USERHOST."""
+"""Provides the queries: WHOIS, WHOWAS, MOTD, LUSERS, VERSION, INFO, TIME, ISON, USERHOST."""
 
 from __future__ import annotations
 
 import time
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from easychat import __version__
+from easychat.chat.errors import IRCError
 from easychat.chat.handlers.channels import visible
 from easychat.chat.handlers.registration import isupport_tokens, send_lusers, send_motd
 from easychat.proto import numerics as n
@@ -126,7 +128,38 @@ def handle_userhost(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def handle_whowas(core: ChatCore, client: Client, msg: Message) -> None:
-    """WHOWAS <nick>: this server keeps no nick history, so always 406."""
-    nick = msg.params[0]
-    core.reply(client, n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    """WHOWAS <nick> [<count>]: who held a nick, from the nick history.
+
+    "The history is searched backward, returning the most recent entry
+    first. If there are multiple entries, up to <count> replies will be
+    returned (or all of them if no <count> parameter is given)." and "If
+    given, <count> SHOULD be a positive number. Otherwise, a full search is
+    done." Each entry is RPL_WHOWASUSER and RPL_WHOISSERVER (its server
+    info saying when the nick was left); "Servers MUST reply with either
+    ERR_WASNOSUCHNICK or a non-empty list of WHOWAS entries, both followed
+    with RPL_ENDOFWHOWAS".
+    """
+    nick = msg.params[0] if msg.params else ""
+    if not nick:
+        raise IRCError(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+    count = _whowas_count(msg.params[1] if len(msg.params) > 1 else "")
+    entries = list(islice(core.nick_history.lookup(nick), count))
+    if not entries:
+        core.reply(client, n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    server = core.config.server_name
+    for entry in entries:
+        core.reply(
+            client, n.RPL_WHOWASUSER, entry.nick, entry.user, entry.host, "*", entry.realname
+        )
+        left = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(entry.left_at))
+        core.reply(client, n.RPL_WHOISSERVER, entry.nick, server, left)
     core.reply(client, n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+def _whowas_count(arg: str) -> int | None:
+    """The WHOWAS count: a positive number, else None (every entry)."""
+    try:
+        count = int(arg)
+    except ValueError:
+        return None
+    return count if count > 0 else None

@@ -188,6 +188,7 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
         try_register(core, client)
         return
     log.info("%s is now known as %s", client.nick, new)
+    core.nick_history.left(client, core.clock())
     client.nick = new
     change = Message("NICK", (new,), old_prefix)
     core.event(client.channels.values(), [client, *core.neighbours(client)], change)
