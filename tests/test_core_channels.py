@@ -512,6 +512,54 @@ def test_kick_by_non_member_is_442_and_unknown_room_403(h: Harness) -> None:
     assert codes(bob.send("KICK #nowhere Alice")) == ["403"]
 
 
+def test_double_kick_sends_one_kick_per_user_with_per_target_errors(h: Harness) -> None:
+    """ "The server MUST NOT send KICK messages with multiple channels or users
+    to clients." `KICK #room a,b` kicks both, one KICK each, seen by everyone
+    in the room at the time; a user not there gets 441 and the rest go on."""
+    alice, bob, carol, dave = h.user("Alice"), h.user("Bob"), h.user("Carol"), h.user("Dave")
+    for user in (alice, bob, carol, dave):
+        user.send("JOIN #room")
+    for user in (alice, bob, carol, dave):
+        user.take()
+    got = alice.send("KICK #room Bob,Ghost,Carol :bye")
+    assert [(m.command, m.params[1]) for m in got] == [
+        ("KICK", "Bob"),
+        ("441", "Ghost"),
+        ("KICK", "Carol"),
+    ]
+    kicks = [m.params for m in dave.take()]
+    assert kicks == [("#room", "Bob", "bye"), ("#room", "Carol", "bye")]
+    assert [m.params[1] for m in bob.take()] == ["Bob"]  # gone before Carol's
+    assert [m.params[1] for m in carol.take()] == ["Bob", "Carol"]
+    members = {c.nick for c in h.core.channels["#room"].members}
+    assert members == {"Alice", "Dave"}
+
+
+def test_kick_pairs_rooms_with_users(h: Harness) -> None:
+    """RFC 2812: "there MUST be either one channel parameter and multiple user
+    parameter, or as many channel parameters as there are user parameters."
+    Each pair is kicked on its own; a room the kicker is not in is an error
+    for its users alone, and a count that matches neither form is 461."""
+    alice, bob, carol = h.user("Alice"), h.user("Bob"), h.user("Carol")
+    for user in (alice, bob, carol):
+        user.send("JOIN #one")
+        user.send("JOIN #two")
+    carol.send("JOIN #three")
+    for user in (alice, bob, carol):
+        user.take()
+    got = alice.send("KICK #one,#three,#two Bob,Carol,Carol :out")
+    assert [m.command for m in got] == ["KICK", "442", "KICK"]
+    assert got[0].params == ("#one", "Bob", "out")
+    assert got[1].params[1] == "#three"
+    assert got[2].params == ("#two", "Carol", "out")
+    assert h.core.clients[carol.conn] in h.core.channels["#three"].members
+    assert codes(alice.send("KICK #one,#two Bob")) == ["461"]
+    got = alice.send("KICK #one,#one Carol,Bob")  # the same room twice
+    assert [m.command for m in got] == ["KICK", "441"]
+    assert got[0].params[:2] == ("#one", "Carol")
+    assert got[1].params[1:3] == ("Bob", "#one")
+
+
 # -- INVITE -------------------------------------------------------------------
 
 

@@ -279,6 +279,27 @@ def test_kick_seen_by_all_and_kicked_user_stops_receiving(users: Users) -> None:
     assert bob.expect("404").params[1] == "#room"
 
 
+@pytest.mark.parametrize("line", ["KICK #room Bob,Carol :bye", "KICK #room,#room Bob,Carol :bye"])
+def test_double_kick_sends_both_kicks(users: Users, line: str) -> None:
+    """ "The server MUST NOT send KICK messages with multiple channels or users
+    to clients": a KICK of two users reaches the room as two KICKs, whether
+    the room is named once or once per user (RFC 2812's two forms)."""
+    alice, bob, carol, dave = users("Alice"), users("Bob"), users("Carol"), users("Dave")
+    for client in (alice, bob, carol, dave):
+        join(client, "JOIN #room")
+    for client in (alice, bob, carol, dave):
+        sync(client)
+    alice.send(line)
+    for client in (alice, dave):
+        kicks = [m for m in sync(client) if m.command == "KICK"]
+        assert [m.params for m in kicks] == [("#room", "Bob", "bye"), ("#room", "Carol", "bye")]
+        assert all(m.source == "Alice!alice@127.0.0.1" for m in kicks)
+    alice.send("KICK #room Dave,Ghost")
+    got = sync(alice)
+    assert [m.command for m in got] == ["KICK", "441"]
+    assert got[1].params[1:3] == ("Ghost", "#room")
+
+
 @pytest.mark.parametrize("mode", ["+i", "+k sesame"])
 def test_outsider_cannot_read_or_post_in_closed_room(users: Users, mode: str) -> None:
     """ "If this mode is enabled and they try to send one of these to a channel

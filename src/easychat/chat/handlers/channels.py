@@ -232,25 +232,60 @@ def handle_list(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:
-    """KICK <channel> <user>{,<user>} [<comment>]: operators only."""
-    channel = member_channel(core, client, msg.params[0])
-    if not channel.is_op(client) and not oper.override(core, client, channel, "KICK"):
-        raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
-    comment = msg.params[2][: limits.KICKLEN] if len(msg.params) > 2 else client.name
+    """KICK <channel>{,<channel>} <user>{,<user>} [<comment>]: operators only.
+
+    RFC 2812: "there MUST be either one channel parameter and multiple user
+    parameter, or as many channel parameters as there are user parameters."
+    Each user is kicked on their own, and "The server MUST NOT send KICK
+    messages with multiple channels or users to clients": one KICK per
+    user, and an error for one (not there, a room not joined or not
+    operated) does not stop the others.
+    """
+    names = msg.params[0].split(",")
     nicks = [nick for nick in msg.params[1].split(",") if nick]
+    if not nicks:
+        raise IRCError(n.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
     if len(nicks) > limits.MAX_TARGETS:
         raise IRCError(n.ERR_TOOMANYTARGETS, msg.params[1], "Too many targets")
-    for nick in nicks:
-        target = core.find_client(nick)
-        if target is None or target not in channel.members:
-            core.reply(
-                client, n.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel"
-            )
+    if len(names) == 1:
+        names = names * len(nicks)
+    elif len(names) != len(nicks):
+        raise IRCError(n.ERR_NEEDMOREPARAMS, "KICK", "Give one room, or one room per user")
+    comment = msg.params[2][: limits.KICKLEN] if len(msg.params) > 2 else client.name
+    # The users to kick from each room, the rooms in the order first named.
+    by_room: dict[str, tuple[str, list[str]]] = {}
+    for name, nick in zip(names, nicks, strict=True):
+        by_room.setdefault(casefold(name), (name, []))[1].append(nick)
+    for name, room_nicks in by_room.values():
+        try:
+            channel = kick_channel(core, client, name)
+        except IRCError as err:
+            core.reply(client, err.numeric, *err.params)
             continue
-        kick = Message("KICK", (channel.name, target.name, comment), client.prefix)
-        core.event([channel], channel.members, kick)
-        core.remove_member(channel, target)
-        log.info("%s kicked %s from %s (%s)", client.nick, target.nick, channel.name, comment)
+        for nick in room_nicks:
+            kick_user(core, client, channel, nick, comment)
+
+
+def kick_channel(core: ChatCore, client: Client, name: str) -> Channel:
+    """The room `name` if `client` may kick there (else 403, 442 or 482)."""
+    channel = member_channel(core, client, name)
+    if not channel.is_op(client) and not oper.override(core, client, channel, "KICK"):
+        raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    return channel
+
+
+def kick_user(core: ChatCore, client: Client, channel: Channel, nick: str, comment: str) -> None:
+    """Kicks `nick` from `channel` with its own KICK, or answers 441."""
+    target = core.find_client(nick)
+    if target is None or target not in channel.members:
+        core.reply(
+            client, n.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel"
+        )
+        return
+    kick = Message("KICK", (channel.name, target.name, comment), client.prefix)
+    core.event([channel], channel.members, kick)
+    core.remove_member(channel, target)
+    log.info("%s kicked %s from %s (%s)", client.nick, target.nick, channel.name, comment)
 
 
 def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
