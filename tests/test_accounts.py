@@ -17,7 +17,7 @@ from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.history import SQLiteHistory
 from tests.chatcore_harness import CoreDriver, commands, only
 from tests.historyrows import stored_lines
-from tests.ircclient import RunningServer
+from tests.ircclient import RunningServer, plain_token
 from tests.test_sasl import MemoryAccounts
 
 PASSWORD = "a long enough password"
@@ -184,6 +184,43 @@ def test_register_and_sasl_over_a_socket(
     second.send("CAP END")
     second.expect(n.RPL_WELCOME)
     second.close()
+
+
+@pytest.mark.parametrize("password", ["bar" * 100, "bar" * 97], ids=["412-bytes", "400-bytes"])
+def test_sasl_chunked_over_a_socket(
+    make_server: Callable[..., RunningServer], tmp_path: Path, password: str
+) -> None:
+    """sasl-3.1: the response is "split to 400-byte chunks, and each chunk is
+    sent as a separate AUTHENTICATE command. ... If the last chunk was exactly
+    400 bytes long, it must also be followed by AUTHENTICATE +". Over a real
+    socket, chunked responses of 412 and of exactly 400 bytes log in (900,
+    903), never answered with 417."""
+    server = make_server()
+    accounts = SQLiteAccounts.open(tmp_path / "acc.sqlite3")
+    accounts.create(Account("foo", hash_password(password), None, 0))
+    server.core.accounts = accounts
+    client = server.client()
+    client.send("CAP LS 302")
+    client.send("CAP REQ sasl")
+    client.send("NICK foo")
+    client.send("USER foo 0 * :Foo")
+    client.expect("CAP", where=lambda m: m.params[1] == "ACK")
+    client.send("AUTHENTICATE PLAIN")
+    assert client.expect("AUTHENTICATE").params == ("+",)
+    data = plain_token("foo", password, authzid="foo")
+    chunks = [data[i : i + 400] for i in range(0, len(data), 400)]
+    if len(chunks[-1]) == 400:
+        chunks.append("+")
+    for chunk in chunks:
+        client.send(f"AUTHENTICATE {chunk}")
+    got = client.until(n.RPL_SASLSUCCESS)
+    assert [m.command for m in got] == [n.RPL_LOGGEDIN, n.RPL_SASLSUCCESS]
+    assert got[0].params[2] == "foo"
+    client.send("PING done")  # the "+" was part of the response: no 907 for it
+    assert [m.command for m in client.until("PONG")] == ["PONG"]
+    client.send("CAP END")
+    client.expect(n.RPL_WELCOME)
+    client.close()
 
 
 def test_whois_shows_account_and_operator(drv: CoreDriver) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from easychat.chat.identity.accounts import SASL_CHUNK, Account
+from easychat.chat.identity.accounts import SASL_CHUNK, SASL_MAX_BYTES, Account
 from easychat.chat.identity.passwords import hash_password
 from easychat.chat.protection import access
 from easychat.proto import numerics as n
@@ -134,6 +134,52 @@ def test_chunks_of_400_and_plus_terminator(drv: CoreDriver) -> None:
     if len(chunks[-1]) == SASL_CHUNK:
         assert commands(drv.send(conn, "AUTHENTICATE +"))[-1] == n.RPL_SASLSUCCESS
     assert drv.core.clients[conn].account == "carol"
+
+
+def test_a_response_over_400_bytes_is_reassembled_from_its_chunks(drv: CoreDriver) -> None:
+    """ "The response is encoded in Base64 (RFC 4648), then split to 400-byte
+    chunks, and each chunk is sent as a separate AUTHENTICATE command." A
+    400-byte chunk means more follows: nothing is answered until the last,
+    shorter one, and the whole response is checked at once."""
+    password = "bar" * 100  # a 412-byte response
+    drv.core.accounts.create(Account("foo", hash_password(password), None, 0))  # type: ignore[union-attr]
+    conn = start(drv, "foo")
+    drv.send(conn, "AUTHENTICATE PLAIN")
+    data = plain("foo", password, authzid="foo")
+    assert len(data) == 412
+    assert drv.send(conn, f"AUTHENTICATE {data[:400]}") == []
+    reply = drv.send(conn, f"AUTHENTICATE {data[400:]}")
+    assert commands(reply) == [n.RPL_LOGGEDIN, n.RPL_SASLSUCCESS]
+    assert n.ERR_INPUTTOOLONG not in commands(reply)
+
+
+def test_an_exact_multiple_of_400_ends_with_plus(drv: CoreDriver) -> None:
+    """ "If the last chunk was exactly 400 bytes long, it must also be followed
+    by AUTHENTICATE + to signal end of response." """
+    password = "bar" * 97  # a 400-byte response
+    drv.core.accounts.create(Account("foo", hash_password(password), None, 0))  # type: ignore[union-attr]
+    conn = start(drv, "foo")
+    drv.send(conn, "AUTHENTICATE PLAIN")
+    data = plain("foo", password, authzid="foo")
+    assert len(data) == SASL_CHUNK
+    assert drv.send(conn, f"AUTHENTICATE {data}") == []
+    assert commands(drv.send(conn, "AUTHENTICATE +")) == [n.RPL_LOGGEDIN, n.RPL_SASLSUCCESS]
+
+
+def test_a_response_past_the_cap_is_905_and_forgotten(drv: CoreDriver) -> None:
+    """SASL_MAX_BYTES caps what is reassembled: the chunk that passes it is
+    ERR_SASLTOOLONG (905, "SASL message too long"), the exchange ends, and a
+    new AUTHENTICATE starts afresh."""
+    conn = start(drv)
+    drv.send(conn, "AUTHENTICATE PLAIN")
+    for _ in range(SASL_MAX_BYTES // SASL_CHUNK):
+        assert drv.send(conn, "AUTHENTICATE " + "A" * SASL_CHUNK) == []
+    assert commands(drv.send(conn, "AUTHENTICATE AAAA")) == [n.ERR_SASLTOOLONG]
+    assert drv.core.clients[conn].sasl_buffer == ""
+    assert drv.core.clients[conn].sasl_mech is None
+    assert drv.send(conn, "AUTHENTICATE PLAIN")[0].params == ("+",)
+    reply = drv.send(conn, f"AUTHENTICATE {plain('alice', PASSWORD)}")
+    assert commands(reply) == [n.RPL_LOGGEDIN, n.RPL_SASLSUCCESS]
 
 
 def test_overlong_chunk_is_905(drv: CoreDriver) -> None:
