@@ -23,8 +23,9 @@ WHOX_FIELDS = "tcuihsnfdlaor"
 # characters": a longer or non-numeric one is not echoed.
 WHOX_TOKEN_MAX = 3
 
-# The spec's placeholders: an IP address we do not have (a Unix socket peer)
-# and the account of someone not logged in.
+# The spec's placeholders: "255.255.255.255 is used for [ip] when the server
+# refuses to disclose the IP address" (here: a Unix socket peer has none) and
+# "0 is used for [account] when the user is logged out".
 NO_IP = "255.255.255.255"
 NO_ACCOUNT = "0"
 
