@@ -135,3 +135,17 @@ def test_who_with_a_second_parameter_not_whox_is_plain_who(drv: CoreDriver) -> N
     drv.register("Alice")
     bob = drv.register("Bob")
     assert commands(drv.send(bob, "WHO Alice o")) == [n.RPL_WHOREPLY, n.RPL_ENDOFWHO]
+
+
+def test_whox_placeholders_for_a_unix_socket_peer(drv: CoreDriver) -> None:
+    """ "255.255.255.255 is used for [ip] when the server refuses to disclose
+    the IP address" (a Unix socket peer has none; its host is `unix`), and
+    "0 is used for [account] when the user is logged out"."""
+    drv.apply(drv.core.connect(99, "", local=True, peer_user="dan"))
+    drv.send(99, "NICK dan")
+    drv.send(99, "USER dan 0 * :Dan")
+    bob = drv.register("Bob")
+    reply = only(drv.send(bob, "WHO dan %niha"), n.RPL_WHOSPCRPL)
+    assert reply.params == ("Bob", "255.255.255.255", "unix", "dan", "dan")
+    reply = only(drv.send(bob, "WHO Bob %ia"), n.RPL_WHOSPCRPL)
+    assert reply.params == ("Bob", "127.0.0.1", "0")
