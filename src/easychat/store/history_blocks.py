@@ -16,7 +16,6 @@ offsets of the others do not move.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -82,11 +81,15 @@ def build(pending: Iterable[Pending]) -> list[BlockRow]:
     last_counter = -1
     last_ms = 0
     for msgid, key, time_ms, command, line in pending:
-        # msgid_key, inline: this loop runs for every message relayed.
-        this_run, counter = msgid, 0
+        # msgid_key, inline: this loop runs for every message relayed (and
+        # try/except, as contextlib.suppress costs an object per message).
         if _RUN_DIGITS < len(msgid) <= _LONGEST:
-            with contextlib.suppress(ValueError):
+            try:
                 this_run, counter = msgid[:_RUN_DIGITS], int(msgid[_RUN_DIGITS:], 16)
+            except ValueError:
+                this_run, counter = msgid, 0
+        else:
+            this_run, counter = msgid, 0
         if key != target or this_run != run or counter <= last_counter or len(entries) == BLOCK_CAP:
             if key == target and msgid == last_msgid:
                 continue
