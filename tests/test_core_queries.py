@@ -125,7 +125,8 @@ def test_whowas_remembers_nick_changes_and_quits_newest_first(drv: CoreDriver) -
 
 
 @pytest.mark.parametrize(
-    ("count", "expected"), [("1", 1), ("2", 2), ("9", 3), ("0", 3), ("-1", 3), ("x", 3)]
+    ("count", "expected"),
+    [("1", 1), ("2", 2), ("9", 3), ("0", 3), ("-1", 3), ("x", 3), ("99999999999999999999", 3)],
 )
 def test_whowas_count(drv: CoreDriver, count: str, expected: int) -> None:
     """ "If there are multiple entries, up to <count> replies will be returned

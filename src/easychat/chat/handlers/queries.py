@@ -10,6 +10,7 @@ from easychat import __version__
 from easychat.chat.errors import IRCError
 from easychat.chat.handlers.channels import visible
 from easychat.chat.handlers.registration import isupport_tokens, send_lusers, send_motd
+from easychat.chat.nickhistory import NICK_HISTORY_SIZE
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 
@@ -157,9 +158,9 @@ def handle_whowas(core: ChatCore, client: Client, msg: Message) -> None:
 
 
 def _whowas_count(arg: str) -> int | None:
-    """The WHOWAS count: a positive number, else None (every entry)."""
+    """The WHOWAS count: a positive number (at most what is kept), else None (every entry)."""
     try:
         count = int(arg)
     except ValueError:
         return None
-    return count if count > 0 else None
+    return min(count, NICK_HISTORY_SIZE) if count > 0 else None
