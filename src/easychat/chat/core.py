@@ -17,6 +17,7 @@ from easychat.chat.fastpath import relay_line, relay_run
 from easychat.chat.history import HistoryStore
 from easychat.chat.identity import unixusers
 from easychat.chat.identity.accounts import AccountStore
+from easychat.chat.labels import Labelling
 from easychat.chat.nickhistory import NickHistory
 from easychat.chat.protection import flood
 from easychat.chat.protection.access import Access, KlineStore
@@ -42,7 +43,7 @@ def _sendable_middle(param: str) -> bool:
     return bool(param) and " " not in param and not param.startswith(":")
 
 
-class ChatCore(Delivery):
+class ChatCore(Delivery, Labelling):
     """All server state. Feed it connection events; it returns what to send.
 
     Every public method returns the list of actions (`Send`, `Close`) that the
@@ -309,8 +310,8 @@ class ChatCore(Delivery):
         out, self._out = self._out, []
         return out
 
-    def dispatch(self, client: Client, msg: Message) -> None:
-        """Handles one parsed line from `client` now, past flood control."""
+    def run_command(self, client: Client, msg: Message) -> None:
+        """Runs one line's command and its policy; `dispatch` (chat/labels.py) labels it."""
         command = self.commands.get(msg.command)
         try:
             if command is None:

@@ -28,6 +28,7 @@ log = logging.getLogger("easychat.chat")
 SUPPORTED_CAPS: dict[str, str] = {
     "batch": "",
     "echo-message": "",
+    "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
