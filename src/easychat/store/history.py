@@ -18,6 +18,7 @@ from easychat.store.history_schema import (
     SCHEMA_VERSION,
     HistoryVersionError,
     conversations,
+    immediate,
     migrate,
 )
 from easychat.store.history_wal import WAL_BACKSTOP_PAGES, Checkpointer
@@ -211,8 +212,7 @@ class SQLiteHistory(BlockReads):
         self.commit()
         bound = self._first_place_at(before_ms)
         first_kept, end = bound >> OFFSET_BITS, bound & (blocks.BLOCK_CAP - 1)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db):
             (removed,) = self.db.execute(
                 "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE id < ?", (first_kept,)
             ).fetchone()
@@ -225,25 +225,16 @@ class SQLiteHistory(BlockReads):
                     (body, held, first_kept),
                 )
                 removed += held
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return int(removed)
 
     def forget(self, target: str) -> int:
         """Deletes every record of one target (a dropped room); returns how many."""
         self.commit()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db):
             (removed,) = self.db.execute(
                 "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE target = ?", (target,)
             ).fetchone()
             self.db.execute("DELETE FROM blocks WHERE target = ?", (target,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return int(removed)
 
     def last_time_ms(self) -> int:

@@ -106,11 +106,6 @@ def build(pending: Iterable[Pending]) -> list[BlockRow]:
     return rows
 
 
-def entries(body: str) -> list[str]:
-    """A block body's entries, by offset (removed ones empty)."""
-    return body.split("\n")
-
-
 def decode(entry: str) -> Entry:
     """One non-empty entry of a body."""
     msgid, time_ms, command, line = entry.split("\t", 3)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from easychat.proto.message import Message, format_message
 from easychat.store.history_blocks import BLOCK_CAP, build
@@ -149,10 +150,21 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
         db.executemany(CONVERSATION_SQL, conversations(str(t) for (t,) in rows))
 
 
-def _migrate_to_3(db: sqlite3.Connection) -> None:
-    """Copies every schema-2 row into the line format, in one transaction."""
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (BEGIN IMMEDIATE): committed, or rolled back on any error."""
     db.execute("BEGIN IMMEDIATE")
     try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _migrate_to_3(db: sqlite3.Connection) -> None:
+    """Copies every schema-2 row into the line format, in one transaction."""
+    with immediate(db):
         db.execute(MIGRATIONS[2])
         old = db.execute(
             "SELECT id, msgid, target, time_ms, command, source, params, tags"
@@ -170,16 +182,11 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
         for statement in MIGRATION_3_END:
             db.execute(statement)
         db.execute("PRAGMA user_version = 3")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
 
 
 def _migrate_to_4(db: sqlite3.Connection) -> None:
     """Copies every schema-3 row into blocks, in one transaction."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(db):
         db.execute(MIGRATIONS[3])
         old = db.execute("SELECT msgid, target, time_ms, command, line FROM messages ORDER BY id")
         while rows := old.fetchmany(BLOCK_CAP):
@@ -187,10 +194,6 @@ def _migrate_to_4(db: sqlite3.Connection) -> None:
         for statement in MIGRATION_4_END:
             db.execute(statement)
         db.execute("PRAGMA user_version = 4")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
 
 
 BLOCK_INSERT_SQL = (
