@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox
 
+from easychat.client.events import Line, LineKind
 from easychat.net.client import describe, format_address
 from easychat.store.accounts import SQLiteAccounts
 from easychat.tui.app import ClientSettings, EasyChatApp
 from easychat.tui.screens.login import LoginScreen
 from tests.apphelpers import (
     SIZE,
+    WAIT,
     button,
     field,
     has_text,
@@ -133,3 +137,33 @@ async def test_account_creation_and_login_are_confirmed(
         lobby = screen.conversations.current
         assert has_text(lobby, "You are logged in as Alice")
         assert not has_text(lobby, "created")
+
+
+async def test_a_line_arriving_while_the_app_exits_is_kept(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """The server keeps talking while the app closes: Textual takes the chat
+    screen's widgets down first, and a line arriving then (someone quits just
+    as we exit) goes into its conversation without touching the gone log."""
+    app = make_app(server.port, tmp_path)
+    outcome: list[str] = []
+
+    async def line_once_the_log_is_gone() -> None:
+        deadline = time.monotonic() + WAIT
+        while chat.query("#log"):
+            if time.monotonic() > deadline:
+                outcome.append("the log was never taken down")
+                return
+            await asyncio.sleep(0)  # a step of the app's teardown
+        try:
+            app.handle(Line("#lobby", LineKind.EVENT, "Doe", "Doe quit (Bye)", time.time()))
+        except Exception as error:  # what the app would have crashed with
+            outcome.append(f"{type(error).__name__}: {error}")
+        else:
+            outcome.append("kept" if has_text(chat.conversations.current, "Doe quit") else "lost")
+
+    async with app.run_test(size=SIZE) as pilot:
+        chat = await log_in(pilot, app)
+        watcher = asyncio.ensure_future(line_once_the_log_is_gone())
+    await asyncio.wait_for(watcher, WAIT)
+    assert outcome == ["kept"]

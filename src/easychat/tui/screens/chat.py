@@ -75,7 +75,7 @@ class ChatScreen(Screen[None]):
         self.timestamps = timestamps
         self.members: dict[str, list[Member]] = {}
         self.topics: dict[str, str] = {}
-        self.ready = False  # widgets exist; until then only the model changes
+        self._composed = False  # widgets exist; until then only the model changes
         self._wait_until = 0.0
         self._wait_timer: Timer | None = None
         # F2 / F3: a side list shown (True) or hidden (False) whatever the
@@ -102,11 +102,18 @@ class ChatScreen(Screen[None]):
             yield Button("Send", id="send", variant="primary")
         yield Footer()
 
-    def on_unmount(self) -> None:
-        self.ready = False  # events still in flight find no widgets to draw on
+    @property
+    def ready(self) -> bool:
+        """Whether the widgets are there to draw on.
+
+        Not before they are mounted, and not once the screen's message loop
+        has stopped (Leave, or the app exiting): Textual then removes the
+        widgets while lines from the server may still arrive.
+        """
+        return self._composed and self.is_running
 
     def on_mount(self) -> None:
-        self.ready = True
+        self._composed = True
         self.query_one("#message", ChatInput).focus()
         self.refresh_all()
 
