@@ -154,3 +154,60 @@ def test_a_history_read_waits_for_the_fsync_of_what_it_read(tmp_path: Path) -> N
         history.gate.set()
         server.stop()
         history.close()
+
+
+class FirstSyncStuck(SQLiteHistory):
+    """The real store, whose next fsync after `hold()` waits for the test's gate; later ones run."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self._held = False
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        self.gate.clear()
+        self.entered.clear()
+        with self._lock:
+            self._held = True
+
+    def sync(self) -> None:
+        with self._lock:
+            stuck, self._held = self._held, False
+        if stuck:
+            self.entered.set()
+            assert self.gate.wait(4 * TIMEOUT)
+        super().sync()
+
+
+def test_a_slow_fsync_does_not_hold_the_turns_a_later_one_covers(tmp_path: Path) -> None:
+    """A turn committed while an fsync is stuck gets its own fsync at once (SYNC_THREADS);
+    when that one ends, every turn committed before it started is durable, so both
+    messages arrive, in order, while the first fsync still has not returned."""
+    history = FirstSyncStuck(tmp_path / "history.sqlite3")
+    server = RunningServer(history=history)
+    try:
+        alice, bob = server.client(), server.client()
+        alice.register("alice")
+        bob.register("bob")
+        bob.send("PING :settled")
+        bob.expect("PONG")
+        history.hold()
+        alice.send("PRIVMSG bob :first")
+        assert history.entered.wait(TIMEOUT), "the first turn's fsync never started"
+        alice.send("PRIVMSG bob :second")
+        texts = [bob.expect("PRIVMSG").params[-1] for _ in range(2)]
+        assert texts == ["first", "second"]
+        assert not history.gate.is_set(), "the first fsync was still running"
+        history.gate.set()
+        bob.send("PING :after")
+        assert bob.expect("PONG").params[-1] == "after"  # nothing more, nothing twice
+        assert [m.params[-1] for m in bob.received if m.command == "PRIVMSG"] == texts
+        alice.close()
+        bob.close()
+    finally:
+        history.gate.set()
+        server.stop()
+        history.close()

@@ -122,7 +122,8 @@ class Server(Output, Handshakes, Listeners):
         # `_syncer` while the loop goes on; each list holds (connection, its
         # `queued` at the end of a turn) to release when a sync is done.
         self._syncer: Syncer | None = None
-        self._in_flight: list[tuple[Connection, int]] = []  # for the running sync
+        # For each running sync, by its number: what it releases.
+        self._in_flight: list[tuple[int, list[tuple[Connection, int]]]] = []
         self._unsynced: list[tuple[Connection, int]] = []  # for the next one
         self._listeners: list[Listener] = []
         self._wake_r, self._wake_w = socket.socketpair()
@@ -156,8 +157,8 @@ class Server(Output, Handshakes, Listeners):
             timeout = max(0.0, next_tick - time.monotonic())
             for key, mask in self.selector.select(timeout):
                 self._handle_event(key, mask)
-            if self._syncer is not None and self._syncer.finished():
-                self._synced()
+            if self._syncer is not None and (number := self._syncer.finished()):
+                self._synced(number)
             self._drop_failed_writers()
             if time.monotonic() >= next_tick:
                 self._expire_handshakes()
@@ -270,9 +271,11 @@ class Server(Output, Handshakes, Listeners):
         behind it, in each of its connections, whatever later turns queue
         there; the loop meanwhile reads and relays the next turns. Output
         to a connection with nothing held, from a turn that stored nothing
-        (a PONG, a WHOIS), leaves at once. One sync runs at a time and
-        covers every turn committed before it started, so at a steady load
-        each fsync carries all the turns of the one before.
+        (a PONG, a WHOIS), leaves at once. A sync covers every turn
+        committed before it started; up to SYNC_THREADS run at once, so at
+        a steady load each fsync carries the turns committed since the last
+        one started, and a turn does not wait for an fsync that started
+        before its commit (nor for its end: any later one releases it).
         """
         syncer = self._syncer
         dirty = self._dirty
@@ -286,7 +289,10 @@ class Server(Output, Handshakes, Listeners):
                 conn.marked = conn.queued
                 conn.sealed = True
         else:
-            behind = self._unsynced or self._in_flight
+            # Behind the last of what is held: the next sync's, else the newest running one's.
+            behind = self._unsynced
+            if not behind and self._in_flight:
+                behind = self._in_flight[-1][1]
             for conn in dirty:
                 if conn.marked <= conn.released:
                     conn.released = conn.queued  # nothing held here
@@ -294,20 +300,28 @@ class Server(Output, Handshakes, Listeners):
                     behind.append((conn, conn.queued))
                     conn.marked = conn.queued
                     conn.sealed = True
-        if self._unsynced and not syncer.busy:
-            self._in_flight, self._unsynced = self._unsynced, []
-            syncer.start()
+        if self._unsynced and syncer.free:
+            self._in_flight.append((syncer.start(), self._unsynced))
+            self._unsynced = []
 
-    def _synced(self) -> None:
-        """A sync ended: its turns' output may go (this turn's flush sends it)."""
+    def _synced(self, number: int) -> None:
+        """Sync `number` ended: the turns it covers may send their output.
+
+        It covers every turn committed before it started, whether or not the
+        syncs started earlier have ended; this turn's flush sends the output.
+        """
         assert self._syncer is not None
         if self._syncer.error is not None:
             log.error("history fsync failed, messages may not be stored: %s", self._syncer.error)
-        released, self._in_flight = self._in_flight, []
-        for conn, queued in released:
-            conn.released = max(conn.released, queued)
-            if conn.id in self.conns:
-                self._dirty.add(conn)
+        in_flight = self._in_flight
+        done = 0
+        while done < len(in_flight) and in_flight[done][0] <= number:
+            for conn, queued in in_flight[done][1]:
+                conn.released = max(conn.released, queued)
+                if conn.id in self.conns:
+                    self._dirty.add(conn)
+            done += 1
+        del in_flight[:done]
 
     def _flush_console(self) -> None:
         """Shows the turn's relayed messages and writes the console what it takes now.

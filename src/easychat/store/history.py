@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class SQLiteHistory(BlockReads):
         self._checkpointer: Checkpointer | None = None
         self._wal_fd: int | None = None
         self._wal_ino = 0
+        self._wal_lock = threading.Lock()  # guards _wal_fd for concurrent syncs
         self._syncs = owned and self.path != ":memory:"
         if owned and self.path != ":memory:":
             # Checkpoints leave the loop's commits (see _Checkpointer).
@@ -113,8 +115,12 @@ class SQLiteHistory(BlockReads):
     def sync(self) -> None:
         """Fsyncs the WAL: every turn committed before the call is then durable.
 
-        Thread-safe: it touches only a file descriptor of the WAL (the same
-        inode SQLite writes), never the connection.
+        An fdatasync, as SQLite's own syncs: the WAL's data and its size
+        (what reading it back needs), not its modification time.
+
+        Thread-safe, and several may run at once (net/syncer.py): each
+        syncs its own duplicate of a descriptor of the WAL (the inode
+        SQLite writes), never touching the connection.
 
         Raises:
             OSError: the fsync failed.
@@ -126,12 +132,17 @@ class SQLiteHistory(BlockReads):
             ino = os.stat(wal).st_ino
         except FileNotFoundError:
             return  # nothing written since the last close: nothing to sync
-        if self._wal_fd is None or ino != self._wal_ino:
-            if self._wal_fd is not None:
-                os.close(self._wal_fd)
-            self._wal_fd = os.open(wal, os.O_RDONLY)
-            self._wal_ino = ino
-        os.fsync(self._wal_fd)
+        with self._wal_lock:
+            if self._wal_fd is None or ino != self._wal_ino:
+                if self._wal_fd is not None:
+                    os.close(self._wal_fd)  # a sync running on it holds a duplicate
+                self._wal_fd = os.open(wal, os.O_RDONLY)
+                self._wal_ino = ino
+            fd = os.dup(self._wal_fd)
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
 
     def checkpointed_frames(self) -> int:
         """WAL frames the checkpointer has copied into the database file so far."""
