@@ -85,6 +85,23 @@ def test_control_characters_do_not_reach_the_console(start: Callable[..., Pair])
     assert line.endswith("<alice> #lobby: red ?[31mtext? ?2J")
 
 
+def test_control_characters_in_log_records_do_not_reach_the_console(
+    start: Callable[..., Pair],
+) -> None:
+    """The log's own records carry untrusted text too (a topic, a quit
+    reason): their control characters show as '?', as in message lines."""
+    server, alice, _bob = start()
+    alice.send("TOPIC #lobby :\x1b[2Jcleared")
+    alice.expect("TOPIC")
+    alice.send("QUIT :bye\x1b]0;owned\x07\u009b")
+    server.wait_for(re.compile(r"alice disconnected"))
+    output = stopped_output(server)
+    text = "\n".join(output)
+    assert "set the topic of #lobby to" in text
+    assert "bye?]0;owned??" in text
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), output
+
+
 def test_private_text_is_never_on_the_console(start: Callable[..., Pair]) -> None:
     """Only that a private message passed is shown, on either path, at the debug level."""
     server, alice, bob = start("--log-level", "debug")

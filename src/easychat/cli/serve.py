@@ -32,7 +32,13 @@ from easychat.cli.settings import (
     positive_float,
     positive_int,
 )
-from easychat.net.console import Console, ConsoleFile, ConsoleHandler, open_console
+from easychat.net.console import (
+    Console,
+    ConsoleFile,
+    ConsoleHandler,
+    NoControlCharacters,
+    open_console,
+)
 from easychat.net.messagelog import MessageLog, MessageLogMode, plain_prefix, rich_prefix
 from easychat.net.server import SENDQ_BYTES, Server
 from easychat.net.unixsock import UnixSocketError, is_local_user
@@ -208,6 +214,7 @@ def setup_logging(level: str, console: Console, tty: bool) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
         )
+    handler.addFilter(NoControlCharacters())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)

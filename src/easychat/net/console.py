@@ -26,6 +26,7 @@ import errno
 import functools
 import logging
 import os
+import re
 import select
 import stat
 import time
@@ -157,6 +158,23 @@ class Console:
                 break  # a write error: the disk will not empty now
         if self._on_close is not None:
             self._on_close()
+
+
+# C0, DEL and C1 control characters. Log records carry untrusted text
+# (quit and kick reasons, topics, WALLOPS, room names may hold ESC): shown
+# as '?', they can neither drive the operator's terminal nor forge a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+class NoControlCharacters(logging.Filter):
+    """Replaces control characters in a record's message with '?' (a handler's filter)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _CONTROL.sub("?", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 class ConsoleHandler(logging.Handler):
