@@ -172,7 +172,7 @@ class Peer:
             line = self.client.read_line(max(0.0, deadline - time.monotonic()))
             if line is None:
                 raise ConnectionError(f"closed after {len(found)} of {count} PRIVMSGs")
-            msg = parse(line.decode())
+            msg = parse(line.decode(), strict=False)
             if msg.command == "PRIVMSG" and msg.params[0] == target:
                 found.append((line + b"\r\n", msg))
         return found

@@ -13,10 +13,21 @@ from easychat.chat.config import CoreConfig
 from easychat.chat.core import ChatCore
 from easychat.chat.history import HistoryStore
 from easychat.net.server import Server
+from easychat.proto.limits import MAX_LINE_BYTES, MAX_TAGS_BYTES
 from easychat.proto.message import Message, parse
 
 # Hard ceiling for any single wait in a test; a healthy server answers in ms.
 TIMEOUT = 5.0
+
+
+def parse_from_server(line: str) -> Message:
+    """Parses a line a server sent, holding it to the server's limits: the
+    rest at most 510 bytes, the tag section (client and server tags, 4094
+    bytes each) at most 8191 with its '@' and space."""
+    tags, space, rest = line.partition(" ") if line.startswith("@") else ("", "", line)
+    assert len(tags.encode()) + len(space) <= MAX_TAGS_BYTES, f"tags too long: {line[:80]!r}"
+    assert len(rest.encode()) <= MAX_LINE_BYTES - 2, f"line too long: {line[:80]!r}"
+    return parse(line, strict=False)
 
 
 class RunningServer:
@@ -103,7 +114,7 @@ class IRCClient:
         line = self.read_line(timeout)
         if line is None:
             return None
-        msg = parse(line.decode())
+        msg = parse_from_server(line.decode())
         self.received.append(msg)
         if msg.command == "PING":
             self.send(f"PONG :{msg.params[-1]}")

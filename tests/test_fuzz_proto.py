@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from easychat.proto.framing import TOO_LONG, LineBuffer
-from easychat.proto.limits import MAX_FRAME_BYTES, MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
+from easychat.proto.limits import MAX_CLIENT_TAG_DATA, MAX_FRAME_BYTES, MAX_LINE_BYTES, MAX_PARAMS
 from easychat.proto.message import (
     LineTooLongError,
     Message,
@@ -99,7 +99,10 @@ def test_parse_any_bytes_decoded_as_the_shells_do(data: bytes, strict: bool) -> 
 
 def test_long_lines_raise_line_too_long() -> None:
     """The limits are still enforced with LineTooLongError (a ProtocolError)."""
-    for line in ("PRIVMSG #a :" + "x" * MAX_LINE_BYTES, "@a=" + "b" * MAX_TAGS_BYTES + " PING x"):
+    for line in (
+        "PRIVMSG #a :" + "x" * MAX_LINE_BYTES,
+        "@a=" + "b" * MAX_CLIENT_TAG_DATA + " PING x",
+    ):
         try:
             parse(line)
         except LineTooLongError:
@@ -135,7 +138,7 @@ def messages(draw: st.DrawFn) -> Message:
 def _fits(msg: Message) -> bool:
     line = format_message(msg).encode()
     tag_len = line.index(b" ") + 1 if msg.tags else 0
-    return len(line) - tag_len <= MAX_LINE_BYTES - 2 and tag_len + 1 <= MAX_TAGS_BYTES
+    return len(line) - tag_len <= MAX_LINE_BYTES - 2 and tag_len - 2 <= MAX_CLIENT_TAG_DATA
 
 
 @settings(max_examples=400)

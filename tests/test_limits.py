@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 
 from easychat.chat.config import CoreConfig
-from easychat.proto.limits import MAX_LINE_BYTES, MAX_TAGS_BYTES
+from easychat.proto.limits import MAX_CLIENT_TAG_DATA, MAX_LINE_BYTES, MAX_TAGS_BYTES
 from tests.ircclient import TIMEOUT, IRCClient, RunningServer
 from tests.nolimits import unlimited
 from tests.test_robustness import (
     assert_next_privmsg,
     assert_serves,
     fresh_nick,
+    next_message,
     pair,
     ping_barrier,
 )
@@ -63,6 +64,32 @@ def test_long_tags_do_not_count_against_512(
     sender, _ = pair(connect)
     sender.send("@+example=" + "t" * 4000 + " PING :tagged")
     sender.expect("PONG", lambda m: m.params[-1] == "tagged")
+    assert_serves(server.port)
+
+
+def test_client_tag_data_over_4094_bytes_is_417_and_not_relayed(
+    server: RunningServer, connect: Callable[[], IRCClient]
+) -> None:
+    """IRCv3 message-tags: "Clients MUST NOT send messages with tag data exceeding
+    4094 bytes" and "Servers MUST reply with the ERR_INPUTTOOLONG (417) error
+    numeric if a client sends a message with more tag data than the allowed
+    limit", TAGMSG included; the limit just met is relayed whole."""
+    sender, watcher = connect(), connect()
+    for client in (sender, watcher):
+        client.send("CAP REQ :message-tags")
+        client.send("CAP END")
+    sender.register(fresh_nick("sender"))
+    watcher.register(fresh_nick("watcher"))
+    sender.expect("JOIN", lambda m: m.nick == watcher.nick)
+    for command in (f"TAGMSG {watcher.nick}", "PRIVMSG #lobby :tagged"):
+        too_long = "+x=" + "t" * (MAX_CLIENT_TAG_DATA - 2)
+        sender.send(f"@{too_long} {command}")
+        assert [m.command for m in ping_barrier(sender, "over")] == ["417"]
+        fits = too_long[:-1]
+        sender.send(f"@{fits} {command}")
+        got = next_message(watcher)
+        assert got.command == command.split()[0]
+        assert got.tags["+x"] == fits[len("+x=") :]
     assert_serves(server.port)
 
 

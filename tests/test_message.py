@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
+from easychat.proto.limits import MAX_CLIENT_TAG_DATA, MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
 from easychat.proto.message import (
     LineTooLongError,
     LocalProtocolError,
@@ -295,23 +295,27 @@ def _tags_section(total: int) -> str:
 
 
 def test_long_tags_are_allowed() -> None:
-    """IRCv3 message-tags: "The size limit for message tags is 8191 bytes,
-    including the leading '@' (0x40) and trailing space ' ' (0x20) characters.
-    The size limit for the rest of the message remains unchanged at 512 bytes."
+    """IRCv3 message-tags: "The size limit for the rest of the message remains
+    unchanged at 512 bytes", and "Clients MUST NOT send messages with tag data
+    exceeding 4094 bytes": a client may send both in full.
     """
-    tags = _tags_section(MAX_TAGS_BYTES)
+    tags = _tags_section(MAX_CLIENT_TAG_DATA + 2)
     body = _privmsg_of_size(MAX_LINE_BYTES - 2)
     msg = parse(tags + body)
-    assert len(msg.tags["+x"]) == MAX_TAGS_BYTES - len("@+x= ")
+    assert len(msg.tags["+x"]) == MAX_CLIENT_TAG_DATA - len("+x=")
     assert len(msg.params[1]) == MAX_LINE_BYTES - 2 - len("PRIVMSG #c :")
 
 
 def test_tags_over_limit_rejected() -> None:
-    """IRCv3 message-tags: "Servers MUST NOT truncate tags and MUST always reject
-    lines that exceed this limit." (with ERR_INPUTTOOLONG)
+    """IRCv3 message-tags: "Servers MUST reply with the ERR_INPUTTOOLONG (417)
+    error numeric if a client sends a message with more tag data than the
+    allowed limit. Servers MUST NOT truncate tags". The limit is the client's
+    4094 bytes, not the 8191 of a whole tag section (the rest is the server's).
     """
     with pytest.raises(LineTooLongError):
-        parse(_tags_section(MAX_TAGS_BYTES + 1) + "PING")
+        parse(_tags_section(MAX_CLIENT_TAG_DATA + 3) + "PING")
+    with pytest.raises(LineTooLongError):
+        parse(_tags_section(MAX_TAGS_BYTES) + "PING")
 
 
 # -- tag value escaping ------------------------------------------------------

@@ -224,7 +224,7 @@ def lobby_lines(client: IRCClient, count: int, texts: list[str], quits: list[str
         if words[1] == b"PRIVMSG":
             texts.append(words[3][1:].decode())
             continue
-        msg = parse(line.decode())
+        msg = parse(line.decode(), strict=False)
         if msg.command == "QUIT" and msg.nick == "stuck":
             quits.append(msg.params[-1])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from easychat.proto.limits import MAX_LINE_BYTES, MAX_PARAMS, MAX_TAGS_BYTES
+from easychat.proto.limits import MAX_CLIENT_TAG_DATA, MAX_LINE_BYTES, MAX_PARAMS
 
 
 class ProtocolError(Exception):
@@ -13,7 +13,7 @@ class ProtocolError(Exception):
 
 
 class LineTooLongError(ProtocolError):
-    """The part after the tags exceeds MAX_LINE_BYTES, or the tags MAX_TAGS_BYTES."""
+    """The part after the tags exceeds MAX_LINE_BYTES, or the tags MAX_CLIENT_TAG_DATA."""
 
 
 class LocalProtocolError(Exception):
@@ -128,7 +128,8 @@ def parse(line: str, *, strict: bool = True) -> Message:
     messages with any number of them".
 
     Raises:
-        LineTooLongError: the part after the tags is over 510 bytes.
+        LineTooLongError: the part after the tags is over 510 bytes, or
+            the tag data over 4094.
         ProtocolError: the line is not a valid message.
     """
     if "\r" in line or "\n" in line or "\0" in line:
@@ -137,8 +138,7 @@ def parse(line: str, *, strict: bool = True) -> Message:
     tags: dict[str, str] = {}
     if rest.startswith("@"):
         tag_part, _, rest = rest[1:].partition(" ")
-        # The limit counts the leading '@' and the trailing space.
-        if strict and _wire_len(tag_part) + 2 > MAX_TAGS_BYTES:
+        if strict and _wire_len(tag_part) > MAX_CLIENT_TAG_DATA:
             raise LineTooLongError("Input line was too long")
         for item in tag_part.split(";"):
             if not item:
