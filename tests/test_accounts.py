@@ -82,6 +82,51 @@ def test_register_before_connect_then_nick_is_owned(drv: CoreDriver) -> None:
     assert n.RPL_WELCOME in commands(drv.send(conn, "USER a 0 * :A"))
 
 
+def test_register_before_nick_uses_the_account_name_given(drv: CoreDriver) -> None:
+    """Before NICK, a named account is registered as given (the client is
+    logged in, so that nick is its own when it asks for it); `REGISTER *`
+    with no nick asked for yet is NEED_NICK: "If the account name is *, then
+    the server MUST use the current nick of the client as the account name"."""
+    early = drv.open()
+    assert only(drv.send(early, f"REGISTER * * :{PASSWORD}"), "FAIL").params[1] == "NEED_NICK"
+    reply = drv.send(early, f"REGISTER dora * :{PASSWORD}")
+    assert [m.command for m in reply] == ["REGISTER", n.RPL_LOGGEDIN]
+    assert reply[0].params[:2] == ("SUCCESS", "dora")
+    drv.send(early, "NICK dora")
+    assert n.RPL_WELCOME in commands(drv.send(early, "USER d 0 * :D"))
+    assert drv.core.clients[early].account == "dora"
+
+
+def test_register_cannot_take_a_nick_someone_holds(drv: CoreDriver) -> None:
+    """As ergo (irctest's RegisterNoLandGrabs): an account cannot be registered
+    under a nick another connection holds, even by one whose NICK for it was
+    refused; `REGISTER *` then means the nick it asked for, and ACCOUNT_EXISTS
+    comes before NEED_NICK when both apply."""
+    holder = drv.register("root")
+    grabber = drv.open()
+    assert commands(drv.send(grabber, "NICK root")) == [n.ERR_NICKNAMEINUSE]
+    fail = only(drv.send(grabber, f"REGISTER * * :{PASSWORD}"), "FAIL")
+    assert fail.params[1:3] == ("ACCOUNT_EXISTS", "root")
+    fresh = drv.open()
+    fail = only(drv.send(fresh, f"REGISTER root * :{PASSWORD}"), "FAIL")
+    assert fail.params[1:3] == ("ACCOUNT_EXISTS", "root")
+    assert drv.core.accounts.get("root") is None  # type: ignore[union-attr]
+    # The holder itself may register its nick.
+    assert only(drv.send(holder, f"REGISTER * * :{PASSWORD}"), "REGISTER").params[0] == "SUCCESS"
+
+
+def test_the_shortest_password_is_a_setting() -> None:
+    """`--password-min-length` (default 8): shorter is WEAK_PASSWORD, saying how long."""
+    driver = CoreDriver(CoreConfig(password_min_length=12))
+    driver.core.accounts = MemoryAccounts()
+    conn = driver.register("alice")
+    fail = only(driver.send(conn, "REGISTER * * :elevenchars"), "FAIL")
+    assert fail.params[1] == "WEAK_PASSWORD"
+    assert "12" in fail.params[-1]
+    assert only(driver.send(conn, "REGISTER * * :twelve chars"), "REGISTER").params[0] == "SUCCESS"
+    assert CoreConfig().password_min_length == 8
+
+
 def test_registered_nick_is_refused_to_others(drv: CoreDriver) -> None:
     """ergo's default (nick-reservation: strict): 433, the nick stays with its owner."""
     owner = drv.register("alice")

@@ -144,3 +144,12 @@ def test_limits_exempt_flag_env_and_file(tmp_path: Path) -> None:
     assert core_config(settings_for([], env)).limits_exempt == ("10.1.0.0/16",)
     with pytest.raises(SettingsError, match="--limits-exempt: invalid value"):
         settings_for(["--limits-exempt", "not-an-address"])
+
+
+def test_the_shortest_account_password_reaches_the_core() -> None:
+    assert core_config(settings_for([])).password_min_length == 8
+    assert core_config(settings_for(["--password-min-length", "12"])).password_min_length == 12
+    env = {"EASYCHAT_PASSWORD_MIN_LENGTH": "10"}
+    assert core_config(settings_for([], env)).password_min_length == 10
+    with pytest.raises(SettingsError, match="password-min-length"):
+        settings_for(["--password-min-length", "0"])

@@ -88,6 +88,10 @@ CONNECTS_PER_IP = 20
 # closed and refused: a real client fails a nick or two, a password or nick
 # guesser fails all the time.
 REGISTRATION_FAILURES_PER_IP = 10
+
+# Shortest password REGISTER accepts for a new account: NIST SP 800-63B's
+# minimum for a password the user chose.
+PASSWORD_MIN_LENGTH = 8
 # Addresses and networks the three per-IP limits above do not apply to.
 # Loopback, as ergo exempts localhost: on a shared host every user connects
 # from 127.0.0.1, so a limit per address would be a limit for the whole
@@ -133,3 +137,4 @@ class CoreConfig:
     password: str | None = None
     # Server operators: (name, scrypt hash) pairs from --oper.
     oper: tuple[tuple[str, str], ...] = ()
+    password_min_length: int = PASSWORD_MIN_LENGTH

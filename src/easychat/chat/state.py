@@ -20,6 +20,9 @@ class Client:
     number: int
     connected_at: float
     nick: str | None = None
+    # The last nick asked for before registration, taken or not: what
+    # `REGISTER *` registers when the client holds no nick yet.
+    asked_nick: str | None = None
     user: str | None = None
     realname: str = ""
     registered: bool = False

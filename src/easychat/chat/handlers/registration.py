@@ -172,6 +172,8 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
     new = msg.params[0]
     if not valid_nick(new, core.config.nicklen):
         raise IRCError(n.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
+    if not client.registered:
+        client.asked_nick = new
     folded = casefold(new)
     holder = core.nicks.get(folded)
     if holder is not None and holder is not client:

@@ -42,8 +42,6 @@ ACCOUNT_CAPS: dict[str, str] = {
 SASL_CHUNK = 400
 SASL_MAX_BYTES = 4 * SASL_CHUNK
 
-# Shortest password REGISTER accepts (NIST SP 800-63B's minimum).
-MIN_PASSWORD_LEN = 8
 # Longest password accepted (scrypt hashes anything, but a line is 512 bytes).
 MAX_PASSWORD_LEN = 300
 
@@ -267,8 +265,13 @@ def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
     """REGISTER <account> {<email> | *} <password> (IRCv3 draft/account-registration).
 
     "If the account name is *, then the server MUST use the current nick of
-    the client as the account name." On success the server sends
-    `REGISTER SUCCESS <account> :<message>` and logs the client in (900).
+    the client as the account name": before registration that is the nick
+    the client last asked for, held or not, and NEED_NICK only when it asked
+    for none. An account name given before NICK is used as given; once the
+    client holds a nick, the account must be named after it. A name already
+    an account or someone else's nick is ACCOUNT_EXISTS, whatever else is
+    wrong. On success the server sends `REGISTER SUCCESS <account>
+    :<message>` and logs the client in (900).
     """
     name, email, password = msg.params[:3]
     if core.accounts is None:
@@ -277,22 +280,26 @@ def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
         return _register_fail(
             core, client, "ALREADY_AUTHENTICATED", client.account, "You are already logged in"
         )
-    if client.nick is None:
-        return _register_fail(core, client, "NEED_NICK", name, "Send NICK first")
     if name == "*":
-        name = client.nick
+        asked = client.nick or client.asked_nick
+        if asked is None:
+            return _register_fail(core, client, "NEED_NICK", name, "Send NICK first")
+        name = asked
     if not valid_nick(name, core.config.nicklen):
         return _register_fail(core, client, "BAD_ACCOUNT_NAME", name, "Invalid account name")
-    if casefold(name) != casefold(client.nick):
+    holder = core.nicks.get(casefold(name))
+    if core.accounts.get(casefold(name)) is not None or holder not in (None, client):
+        return _register_fail(core, client, "ACCOUNT_EXISTS", name, "Account already exists")
+    if client.nick is not None and casefold(name) != casefold(client.nick):
         return _register_fail(
             core, client, "ACCOUNT_NAME_MUST_BE_NICK", name, "The account name must be your nick"
         )
     if email != "*" and ("@" not in email.strip("@") or len(email) > 254):
         return _register_fail(core, client, "INVALID_EMAIL", name, "Invalid email address")
-    if len(password) < MIN_PASSWORD_LEN:
-        return _register_fail(
-            core, client, "WEAK_PASSWORD", name, f"Use at least {MIN_PASSWORD_LEN} characters"
-        )
+    shortest = core.config.password_min_length
+    if len(password) < shortest:
+        text = f"Use at least {shortest} characters"
+        return _register_fail(core, client, "WEAK_PASSWORD", name, text)
     if len(password) > MAX_PASSWORD_LEN:
         return _register_fail(core, client, "UNACCEPTABLE_PASSWORD", name, "Password too long")
     now = core.clock()
@@ -307,7 +314,7 @@ def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
     core.access.failed(key, now)  # every attempt counts, not only failures
     _, time_ms = core.stamp()
     account = Account(name, hash_password(password), None if email == "*" else email, time_ms)
-    if core.accounts.get(casefold(name)) is not None or not core.accounts.create(account):
+    if not core.accounts.create(account):  # taken since the check (another writer of the file)
         return _register_fail(core, client, "ACCOUNT_EXISTS", name, "Account already exists")
     log.info("account %s registered from %s", name, client.host)
     server = core.config.server_name

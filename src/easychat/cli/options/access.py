@@ -1,8 +1,9 @@
-"""Provides the server's access settings: server password and operators."""
+"""Provides the server's access settings: server password, operators, account passwords."""
 
 from __future__ import annotations
 
-from easychat.cli.settings import Option
+from easychat.chat import config as defaults
+from easychat.cli.settings import Option, positive_int
 
 
 def password_text(text: str) -> str:
@@ -32,5 +33,11 @@ ACCESS_OPTIONS: tuple[Option, ...] = (
         (),
         "server operator NAME:PASSWORD_HASH (repeatable; see 'easychat hash-password')",
         repeat=True,
+    ),
+    Option(
+        "password-min-length",
+        positive_int,
+        defaults.PASSWORD_MIN_LENGTH,
+        "shortest password REGISTER accepts for a new account",
     ),
 )
