@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.chat import config as limits
 from easychat.chat import rooms
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import oper
+from easychat.chat.handlers import messaging, oper
 from easychat.chat.handlers.chathistory import replay_on_join
 from easychat.chat.state import Channel
 from easychat.proto import numerics as n
@@ -82,6 +82,8 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
     channel.audience = None
     log.info("%s joined %s", client.nick, channel.name)
     core.event([channel], channel.members, Message("JOIN", (channel.name,), client.prefix))
+    if client.away is not None:  # away-notify: the room learns it with the JOIN
+        messaging.tell_away(core, client, channel.members)
     if not created and channel.is_op(client):
         # An operator account back in its room: everyone sees the +o, as
         # with a services auto-op (the joiner's NAMES shows it too).

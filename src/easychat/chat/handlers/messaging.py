@@ -13,6 +13,8 @@ from easychat.proto.message import Message, trailing_colon
 from easychat.proto.names import casefold, is_channel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from easychat.chat.core import ChatCore
     from easychat.chat.state import Channel, Client
 
@@ -158,10 +160,24 @@ def handle_away(core: ChatCore, client: Client, msg: Message) -> None:
     """AWAY [<text>]: with text marks the client away, without clears it.
 
     The text is kept to AWAYLEN bytes, so that RPL_AWAY always fits a line.
+    IRCv3 away-notify: everyone who shares a room with the client and has
+    the capability is sent `AWAY :<text>` when it goes away and a bare
+    `AWAY` when it is back; a repeat of the same state tells nobody.
     """
+    before = client.away
     if msg.params and msg.params[0]:
         client.away = fit_bytes(msg.params[0], limits.AWAYLEN)
         core.reply(client, n.RPL_NOWAWAY, "You have been marked as being away")
     else:
         client.away = None
         core.reply(client, n.RPL_UNAWAY, "You are no longer marked as being away")
+    if client.away != before:
+        tell_away(core, client, core.neighbours(client))
+
+
+def tell_away(core: ChatCore, client: Client, peers: Iterable[Client]) -> None:
+    """Sends `client`'s away state to the away-notify clients among `peers`."""
+    watchers = [peer for peer in peers if "away-notify" in peer.caps and peer is not client]
+    if watchers:
+        params = (client.away,) if client.away is not None else ()
+        core.send_many(watchers, Message("AWAY", params, client.prefix))

@@ -26,6 +26,7 @@ log = logging.getLogger("easychat.chat")
 # Capabilities this server implements (name -> CAP LS 302 value); only these
 # are advertised in `CAP LS` and acknowledged in `CAP REQ`.
 SUPPORTED_CAPS: dict[str, str] = {
+    "away-notify": "",
     "batch": "",
     "echo-message": "",
     "labeled-response": "",
