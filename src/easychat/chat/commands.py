@@ -43,6 +43,7 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 0),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "AWAY": Command(messaging.handle_away, 0),
+    "SETNAME": Command(registration.handle_setname, 1),
     # Queries.
     "WHO": Command(who.handle_who, 1),
     "WHOIS": Command(queries.handle_whois, 1),

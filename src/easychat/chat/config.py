@@ -27,6 +27,9 @@ TOPICLEN = 390
 KICKLEN = 390
 AWAYLEN = 390
 USERLEN = 18
+# Bytes of a realname SETNAME accepts: like AWAYLEN, the SETNAME relayed to
+# others with the sender's prefix still fits a 512-byte line.
+REALNAMELEN = 390
 
 # Channels one client may be in at once (CHANLIMIT).
 MAX_CHANNELS_PER_CLIENT = 50

@@ -91,7 +91,8 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
         core.send_many(channel.members, opped)
     if channel.topic:
         send_topic(core, client, channel)
-    send_names(core, client, channel)
+    if "no-implicit-names" not in client.caps:  # that client asks with NAMES when it wants
+        send_names(core, client, channel)
     replay_on_join(core, client, channel)
 
 
@@ -295,7 +296,8 @@ def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
 
     "Only members of the channel are allowed to invite other users. ...
     If the channel has the invite-only mode set, only channel operators may
-    issue INVITE command."
+    issue INVITE command." With invite-notify, members who enabled it are
+    sent the INVITE too (operators only in a +i room, as ergo does).
     """
     nick, name = msg.params[0], msg.params[1]
     target = core.find_client(nick)
@@ -308,5 +310,16 @@ def handle_invite(core: ChatCore, client: Client, msg: Message) -> None:
         raise IRCError(n.ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
     rooms.invite(core, channel, target)
     core.reply(client, n.RPL_INVITING, target.name, channel.name)
-    core.send(target, Message("INVITE", (target.name, channel.name), client.prefix))
+    invite = Message("INVITE", (target.name, channel.name), client.prefix)
+    core.send(target, invite)
+    # invite-notify: the room's members who ask for it learn of the
+    # invitation; in an invite-only room only its operators, who may invite.
+    told = [
+        member
+        for member in channel.members
+        if "invite-notify" in member.caps
+        and member is not client
+        and ("i" not in channel.modes or channel.is_op(member))
+    ]
+    core.send_many(told, invite)
     log.info("%s invited %s to %s", client.nick, target.nick, channel.name)

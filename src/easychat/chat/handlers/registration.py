@@ -28,11 +28,17 @@ log = logging.getLogger("easychat.chat")
 SUPPORTED_CAPS: dict[str, str] = {
     "away-notify": "",
     "batch": "",
+    # What is offered is fixed for the server's life, so CAP NEW and CAP DEL
+    # are never due; a client may still ask for cap-notify by name.
+    "cap-notify": "",
     "echo-message": "",
+    "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
+    "no-implicit-names": "",
     "server-time": "",
+    "setname": "",
     "userhost-in-names": "",
 }
 
@@ -215,6 +221,24 @@ def handle_user(core: ChatCore, client: Client, msg: Message) -> None:
     client.user = username
     client.realname = msg.params[3]
     try_register(core, client)
+
+
+def handle_setname(core: ChatCore, client: Client, msg: Message) -> None:
+    """SETNAME <realname> (IRCv3 setname): changes the client's realname.
+
+    The spec: the server sends `:<prefix> SETNAME :<realname>` to the
+    client and to the clients that share a channel with it, only to those
+    that enabled setname, and "FAIL SETNAME INVALID_REALNAME" when the
+    realname is refused (here: empty, or over REALNAMELEN bytes). The
+    command is handled whether or not the sender enabled the capability.
+    """
+    realname = msg.params[0]
+    if not realname or len(realname.encode()) > limits.REALNAMELEN:
+        core.fail(client, "SETNAME", "INVALID_REALNAME", "Realname is not valid")
+        return
+    client.realname = realname
+    told = [peer for peer in (client, *core.neighbours(client)) if "setname" in peer.caps]
+    core.send_many(told, Message("SETNAME", (realname,), client.prefix))
 
 
 def handle_ping(core: ChatCore, client: Client, msg: Message) -> None:
