@@ -247,6 +247,20 @@ class RoomsMixin:
                 events.append(MembersChanged(room.name))
         return events
 
+    def _on_setname(self, msg: Message) -> list[Event]:
+        # setname: someone in a shared room (or we) changed their realname.
+        if not msg.params or msg.nick is None:
+            return []
+        name = msg.params[0]
+        if self.same(msg.nick, self.nick):
+            return [self._line(msg, None, LineKind.EVENT, f"Your name is now {name}")]
+        text = f"{msg.nick} is now called {name}"
+        return [
+            self._line(msg, room.name, LineKind.EVENT, text)
+            for room in self.rooms.values()
+            if self.fold(msg.nick) in room.members
+        ]
+
     def _on_topic(self, msg: Message) -> list[Event]:
         if len(msg.params) < 2:
             return []

@@ -50,6 +50,8 @@ WANTED_CAPS = frozenset(
         "message-tags",
         "batch",
         "away-notify",
+        "setname",
+        "invite-notify",
         HISTORY_CAP,
     }
 )
@@ -258,7 +260,12 @@ class Session(
     def _on_invite(self, msg: Message) -> list[Event]:
         if len(msg.params) < 2:
             return []
-        text = f"{msg.nick} invites you to {msg.params[1]} (type /join {msg.params[1]})"
+        target, room = msg.params[0], msg.params[1]
+        if not self.same(target, self.nick):  # invite-notify: someone else was invited
+            joined = self.room(room)
+            shown = joined.name if joined is not None else room
+            return [self._line(msg, shown, LineKind.EVENT, f"{msg.nick} invited {target}")]
+        text = f"{msg.nick} invites you to {room} (type /join {room})"
         return [self._line(msg, None, LineKind.INFO, text)]
 
     # -- to the server -----------------------------------------------------
