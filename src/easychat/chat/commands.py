@@ -9,6 +9,7 @@ from easychat.chat.handlers import (
     chathistory,
     messaging,
     modes,
+    monitor,
     oper,
     queries,
     registration,
@@ -54,6 +55,7 @@ COMMANDS: dict[str, Command] = {
     "INFO": Command(queries.handle_info, 0),
     "TIME": Command(queries.handle_time, 0),
     "ISON": Command(queries.handle_ison, 1),
+    "MONITOR": Command(monitor.handle_monitor, 1),
     "USERHOST": Command(queries.handle_userhost, 1),
     # Server operators.
     "OPER": Command(oper.handle_oper, 2),

@@ -14,6 +14,7 @@ from easychat.chat.config import CoreConfig
 from easychat.chat.delivery import Delivery
 from easychat.chat.errors import IRCError
 from easychat.chat.fastpath import relay_line, relay_run
+from easychat.chat.handlers import monitor
 from easychat.chat.history import HistoryStore
 from easychat.chat.identity import unixusers
 from easychat.chat.identity.accounts import AccountStore
@@ -88,6 +89,7 @@ class ChatCore(Delivery, Labelling):
         self.invisible = 0  # registered clients with user mode +i
         self.max_users = 0  # the most registered clients at once since the start
         self.nick_history = NickHistory()  # nicks left, for WHOWAS
+        self.monitors: dict[str, set[Client]] = {}  # folded nick -> who MONITORs it
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
@@ -418,6 +420,8 @@ class ChatCore(Delivery, Labelling):
                 Message("QUIT", (reason,), client.prefix),
             )
             self.nick_history.left(client, self.clock())
+            monitor.offline(self, client.name)
+        monitor.forget(self, client)
         for channel in list(client.channels.values()):
             self.remove_member(channel, client)
         rooms.forget_invitations(client)

@@ -47,6 +47,8 @@ class Client:
     # Rooms that hold an invitation for this connection, so that it leaves
     # none behind in rooms that outlive it (chat/rooms.py).
     invited_to: set[Channel] = field(default_factory=set)
+    # MONITOR: the nicks this client watches, folded -> as given.
+    monitoring: dict[str, str] = field(default_factory=dict)
     # The msgid counter value of the first message stamped after it connected:
     # without its nick's account, its private history starts there.
     first_seq: int = 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from easychat import __version__
 from easychat.chat import config as limits
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers import monitor
 from easychat.chat.handlers.channels import join_channel
 from easychat.chat.handlers.messaging import fit_bytes
 from easychat.chat.identity import accounts, unixusers
@@ -95,6 +96,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
         "UTF8ONLY",
         "WHOX",
+        f"MONITOR={monitor.MONITOR_LIMIT}",
         *history_tokens(core),
     ]
 
@@ -199,9 +201,12 @@ def handle_nick(core: ChatCore, client: Client, msg: Message) -> None:
         return
     log.info("%s is now known as %s", client.nick, new)
     core.nick_history.left(client, core.clock())
-    client.nick = new
+    old_nick, client.nick = client.name, new
     change = Message("NICK", (new,), old_prefix)
     core.event(client.channels.values(), [client, *core.neighbours(client)], change)
+    if casefold(old_nick) != folded:  # a change of case only keeps it online
+        monitor.offline(core, old_nick)
+        monitor.online(core, client)
 
 
 def handle_user(core: ChatCore, client: Client, msg: Message) -> None:
@@ -276,6 +281,7 @@ def try_register(core: ChatCore, client: Client) -> None:
     client.number = core.customers
     log.info("%s registered from %s (customer number %d)", client.nick, client.host, client.number)
     welcome(core, client)
+    monitor.online(core, client)
     for room in core.config.autojoin:
         try:
             join_channel(core, client, room, None)
