@@ -86,6 +86,23 @@ def test_info_before_registration_is_451(drv: CoreDriver) -> None:
     assert commands(drv.send(conn, "INFO")) == [n.ERR_NOTREGISTERED]
 
 
+# -- LINKS --------------------------------------------------------------------
+
+
+def test_links_lists_this_server_then_365(drv: CoreDriver) -> None:
+    """RFC 2812 LINKS: "a list of servers names, which match the mask" as
+    RPL_LINKS (`<mask> <server> :<hopcount> <server info>`), then
+    RPL_ENDOFLINKS; a mask that matches nothing gets only the end."""
+    alice = drv.register("Alice")
+    got = drv.send(alice, "LINKS")
+    assert commands(got) == [n.RPL_LINKS, n.RPL_ENDOFLINKS]
+    assert got[0].params[1:3] == ("easychat.local", "easychat.local")
+    assert got[0].params[3].startswith("0 ")
+    assert got[1].params[1:] == ("*", "End of LINKS list")
+    assert commands(drv.send(alice, "LINKS *.LOCAL")) == [n.RPL_LINKS, n.RPL_ENDOFLINKS]
+    assert commands(drv.send(alice, "LINKS other.example")) == [n.RPL_ENDOFLINKS]
+
+
 # -- WHOWAS -------------------------------------------------------------------
 
 

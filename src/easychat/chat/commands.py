@@ -53,6 +53,7 @@ COMMANDS: dict[str, Command] = {
     "LUSERS": Command(queries.handle_lusers, 0),
     "VERSION": Command(queries.handle_version, 0),
     "INFO": Command(queries.handle_info, 0),
+    "LINKS": Command(queries.handle_links, 0),
     "TIME": Command(queries.handle_time, 0),
     "ISON": Command(queries.handle_ison, 1),
     "MONITOR": Command(monitor.handle_monitor, 1),

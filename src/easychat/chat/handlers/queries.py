@@ -1,7 +1,8 @@
-"""Provides the queries: WHOIS, WHOWAS, MOTD, LUSERS, VERSION, INFO, TIME, ISON, USERHOST."""
+"""Provides the queries: WHOIS, WHOWAS, MOTD, LUSERS, VERSION, LINKS, INFO, TIME, ISON, USERHOST."""
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -84,6 +85,20 @@ def handle_version(core: ChatCore, client: Client, msg: Message) -> None:
         core.reply(
             client, n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server"
         )
+
+
+def handle_links(core: ChatCore, client: Client, msg: Message) -> None:
+    """LINKS [[<remote server>] <server mask>]: the servers of the network.
+
+    RFC 2812: "the server will answer with a list of servers names, which
+    match the mask" in RPL_LINKS (`<mask> <server> :<hopcount> <server
+    info>`), then RPL_ENDOFLINKS. This network is this one server.
+    """
+    mask = msg.params[-1] if msg.params else "*"
+    server = core.config.server_name
+    if fnmatch.fnmatchcase(server.lower(), mask.lower()):
+        core.reply(client, n.RPL_LINKS, server, server, f"0 {core.config.network} (EasyChat)")
+    core.reply(client, n.RPL_ENDOFLINKS, mask, "End of LINKS list")
 
 
 def handle_info(core: ChatCore, client: Client, msg: Message) -> None:
