@@ -591,10 +591,12 @@ def test_notice_from_a_user_and_from_the_server() -> None:
 
 
 def test_statusmsg_target_goes_to_the_room() -> None:
+    """A line for the room's operators only is shown in the room, saying so."""
     session = in_lobby("@john", "@doe")
     [line] = feed(session, ":doe!doe@h PRIVMSG @#lobby :ops only")
     assert isinstance(line, Line)
     assert line.conversation == "#lobby"
+    assert line.text == "[to @#lobby] ops only"
 
 
 @pytest.mark.parametrize(

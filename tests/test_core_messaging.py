@@ -441,3 +441,29 @@ def test_relayed_length_is_counted_as_the_formatter_writes_it(params: tuple[str,
 
     msg = Message("PRIVMSG", params, "alice!a@127.0.0.1")
     assert relayed_bytes("alice!a@127.0.0.1", "PRIVMSG", params) == len(msg.format().encode())
+
+
+def test_statusmsg_reaches_only_members_with_that_status() -> None:
+    """Modern IRC's STATUSMSG (`STATUSMSG=@+` in ISUPPORT): `PRIVMSG @#room`
+    reaches the room's operators, `+#room` its voiced members and operators;
+    the message keeps its prefixed target and is not kept in the room's
+    history, which every member may read."""
+    drv = CoreDriver()
+    op = drv.register("op", "#r")
+    voiced = drv.register("voiced", "#r")
+    plain = drv.register("plain", "#r")
+    drv.send(op, "MODE #r +v voiced")
+    drv.drain()
+    drv.send(plain, "PRIVMSG @#r :ops only")
+    got = only(drv.take(op), "PRIVMSG")
+    assert (got.source, got.params) == ("plain!plain@127.0.0.1", ("@#r", "ops only"))
+    assert drv.take(voiced) == []
+    drv.send(plain, "PRIVMSG +#r :voiced and up")
+    assert only(drv.take(op), "PRIVMSG").params == ("+#r", "voiced and up")
+    assert only(drv.take(voiced), "PRIVMSG").params == ("+#r", "voiced and up")
+    assert drv.take(plain) == []
+    assert commands(drv.send(plain, "PRIVMSG @#nowhere :x")) == [n.ERR_NOSUCHCHANNEL]
+    conn = drv.open()
+    drv.send(conn, "NICK x")
+    burst = drv.send(conn, "USER x 0 * :x")
+    assert "STATUSMSG=@+" in [p for m in burst if m.command == n.RPL_ISUPPORT for p in m.params]

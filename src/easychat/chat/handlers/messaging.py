@@ -12,6 +12,10 @@ from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message, trailing_colon
 from easychat.proto.names import casefold, is_channel
 
+# ISUPPORT STATUSMSG: the prefixes a room target may carry to reach only
+# the members with that status.
+STATUSMSG = "@+"
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -84,6 +88,8 @@ def deliver(
     params: tuple[str, ...] = (target,) if command == "TAGMSG" else (target, text)
     if relayed_bytes(client.prefix, command, params) > MAX_LINE_BYTES - 2:
         raise IRCError(n.ERR_INPUTTOOLONG, "Message too long to relay, split it")
+    if target[:1] in STATUSMSG and is_channel(target[1:]):
+        return deliver_to_status(core, client, command, target, text, client_tags=client_tags)
     room: Channel | None = None
     if is_channel(target):
         channel = core.find_channel(target)
@@ -123,6 +129,41 @@ def deliver(
         recipients.append(client)
     core.deliver(recipients, out, tags)
     core.record(key, out, msgid, time_ms, client_tags)
+
+
+def deliver_to_status(
+    core: ChatCore,
+    client: Client,
+    command: str,
+    target: str,
+    text: str,
+    *,
+    client_tags: dict[str, str],
+) -> None:
+    """Sends `text` to `@#room` (its operators) or `+#room` (voiced and operators).
+
+    Modern IRC's STATUSMSG: a PRIVMSG or NOTICE to a room with a membership
+    prefix reaches those people on the room with that status (or higher).
+    It is not stored: a room's history is read by every member, and this
+    was for some of them only.
+    """
+    status, channel = target[0], core.find_channel(target[1:])
+    if channel is None:
+        raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
+    check_can_send(channel, client)
+    has_status = channel.is_op if status == "@" else channel.is_voiced
+    recipients = [m for m in channel.members if m is not client and has_status(m)]
+    if command == "TAGMSG":
+        recipients = [m for m in recipients if "message-tags" in m.caps]
+    if "echo-message" in client.caps:
+        recipients.append(client)
+    params = (status + channel.name,) if command == "TAGMSG" else (status + channel.name, text)
+    msgid, time_ms = core.stamp()
+    core.deliver(
+        recipients,
+        Message(command, params, client.prefix),
+        core.tags_for(msgid, time_ms, client_tags),
+    )
 
 
 def relayed_bytes(source: str, command: str, params: tuple[str, ...]) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from easychat import __version__
 from easychat.chat import config as limits
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import monitor
+from easychat.chat.handlers import messaging, monitor
 from easychat.chat.handlers.channels import join_channel
 from easychat.chat.handlers.messaging import fit_bytes
 from easychat.chat.identity import accounts, unixusers
@@ -94,6 +94,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"MODES={limits.MAX_MODES}",
         f"NETWORK={cfg.network}",
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
+        f"STATUSMSG={messaging.STATUSMSG}",
         "UTF8ONLY",
         "WHOX",
         f"MONITOR={monitor.MONITOR_LIMIT}",

@@ -239,6 +239,8 @@ class Session(
             text, kind = match.group(1), LineKind.ACTION
         if self.is_channel(target.lstrip("@+")):
             conv: str | None = target.lstrip("@+")
+            if target[:1] in "@+":  # STATUSMSG: said to the room's operators (or voiced) only
+                text = f"[to {target}] {text}"
             room = self.room(conv or "")
             conv = room.name if room is not None else conv
         elif own:
