@@ -129,7 +129,7 @@ def _route(core: ChatCore, client: Client, line: bytes) -> _Route | None:
         command, rest = "NOTICE", line[7:]
     else:
         return None
-    if not client.registered:
+    if not client.registered or "B" in client.modes:  # a bot's lines carry a tag
         return None
     name, sep, text = rest.partition(b" :")
     # One target (no list, no spaces, not itself a trailing parameter) and

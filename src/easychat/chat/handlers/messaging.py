@@ -57,6 +57,8 @@ def relay(core: ChatCore, client: Client, msg: Message) -> None:
     client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
     if "message-tags" not in client.caps:
         client_tags = {}
+    if "B" in client.modes:  # bot mode: what a bot sends carries the `bot` tag
+        client_tags = {**client_tags, "bot": ""}
     if len(named) > limits.MAX_TARGETS:
         raise IRCError(n.ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
     # Each target once: `PRIVMSG bob,Bob :hi` delivers one copy.

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("easychat.chat")
 
 FLAG_MODES = frozenset("imnst")
-USER_FLAG_MODES = frozenset("iw")
+USER_FLAG_MODES = frozenset("iwB")  # B: a bot (IRCv3 bot mode, `BOT=B`)
 
 
 def handle_mode(core: ChatCore, client: Client, msg: Message) -> None:

@@ -48,6 +48,8 @@ def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
     core.reply(client, n.RPL_WHOISSERVER, other.name, core.config.server_name, core.config.network)
     if "o" in other.modes:
         core.reply(client, n.RPL_WHOISOPERATOR, other.name, "is an IRC operator")
+    if "B" in other.modes:
+        core.reply(client, n.RPL_WHOISBOT, other.name, "is a bot")
     if other.account is not None:
         core.reply(client, n.RPL_WHOISACCOUNT, other.name, other.account, "is logged in as")
     if other.away is not None:

@@ -94,6 +94,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"MODES={limits.MAX_MODES}",
         f"NETWORK={cfg.network}",
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
+        "BOT=B",
         f"STATUSMSG={messaging.STATUSMSG}",
         "UTF8ONLY",
         "WHOX",

@@ -93,6 +93,8 @@ def who_flags(client: Client, other: Client, channel: Channel | None) -> str:
         flags += "*"
     if channel is not None:
         flags += channel.shown_prefix(other, client)
+    if "B" in other.modes:  # bot mode: its mode char among the user modes shown
+        flags += "B"
     return flags
 
 
