@@ -95,3 +95,31 @@ def test_monitor_is_in_isupport() -> None:
     burst = drv.send(conn, "USER x 0 * :x")
     tokens = [p for m in burst if m.command == n.RPL_ISUPPORT for p in m.params]
     assert f"MONITOR={MONITOR_LIMIT}" in tokens
+
+
+def test_extended_monitor_sends_away_and_setname_of_a_watched_nick() -> None:
+    """extended-monitor: a client that MONITORs a nick and enabled
+    extended-monitor gets that user's AWAY and SETNAME (with away-notify and
+    setname) as if they shared a channel; without it, only 730/731."""
+    drv = CoreDriver(unlimited())
+    caps = "extended-monitor away-notify setname"
+    conns: list[int] = []
+    for nick, wanted in (("fan", caps), ("plainfan", "away-notify setname")):
+        conn = drv.open()
+        drv.send(conn, f"CAP REQ :{wanted}")
+        drv.send(conn, f"NICK {nick}")
+        drv.send(conn, f"USER {nick} 0 * :{nick}")
+        drv.send(conn, "CAP END")
+        drv.send(conn, "PART #lobby")  # no room shared with the star
+        drv.send(conn, "MONITOR + star")
+        conns.append(conn)
+    fan, plainfan = conns
+    star = drv.register("star", "#elsewhere")
+    drv.send(star, "PART #lobby")
+    drv.take(fan)
+    drv.take(plainfan)
+    drv.send(star, "AWAY :busy")
+    assert only(drv.take(fan), "AWAY").params == ("busy",)
+    drv.send(star, "SETNAME :A Star")
+    assert only(drv.take(fan), "SETNAME").params == ("A Star",)
+    assert drv.take(plainfan) == []

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
 from easychat.chat.errors import IRCError
+from easychat.chat.handlers import monitor
 from easychat.chat.history import private_key
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES
@@ -215,7 +216,11 @@ def handle_away(core: ChatCore, client: Client, msg: Message) -> None:
         client.away = None
         core.reply(client, n.RPL_UNAWAY, "You are no longer marked as being away")
     if client.away != before:
-        tell_away(core, client, core.neighbours(client))
+        tell_away(
+            core,
+            client,
+            core.neighbours(client) | set(monitor.extended(core, client, "away-notify")),
+        )
 
 
 def tell_away(core: ChatCore, client: Client, peers: Iterable[Client]) -> None:

@@ -82,6 +82,16 @@ def offline(core: ChatCore, nick: str) -> None:
         core.reply(watcher, n.RPL_MONOFFLINE, nick)
 
 
+def extended(core: ChatCore, client: Client, cap: str) -> list[Client]:
+    """Who MONITORs `client` with extended-monitor and `cap`: they are also
+    sent its AWAY, ACCOUNT and SETNAME changes, as if they shared a room."""
+    return [
+        watcher
+        for watcher in _watchers(core, client.nick)
+        if "extended-monitor" in watcher.caps and cap in watcher.caps
+    ]
+
+
 def forget(core: ChatCore, client: Client) -> None:
     """Empties `client`'s monitor list (MONITOR C, or it left)."""
     for folded in list(client.monitoring):

@@ -33,6 +33,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     # are never due; a client may still ask for cap-notify by name.
     "cap-notify": "",
     "echo-message": "",
+    "extended-monitor": "",
     "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
@@ -244,7 +245,8 @@ def handle_setname(core: ChatCore, client: Client, msg: Message) -> None:
         core.fail(client, "SETNAME", "INVALID_REALNAME", "Realname is not valid")
         return
     client.realname = realname
-    told = [peer for peer in (client, *core.neighbours(client)) if "setname" in peer.caps]
+    peers = {client, *core.neighbours(client), *monitor.extended(core, client, "setname")}
+    told = [peer for peer in peers if "setname" in peer.caps]
     core.send_many(told, Message("SETNAME", (realname,), client.prefix))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import oper
+from easychat.chat.handlers import monitor, oper
 from easychat.chat.identity import unixusers
 from easychat.chat.identity.passwords import hash_password, verify_password
 from easychat.chat.protection import access
@@ -165,7 +165,12 @@ def login(core: ChatCore, client: Client, account: str) -> None:
     core.reply(client, n.RPL_LOGGEDIN, mask, account, f"You are now logged in as {account}")
     log.info("%s from %s logged in as %s", client.name, client.host, account)
     if client.registered:
-        peers = [c for c in (client, *core.neighbours(client)) if "account-notify" in c.caps]
+        everyone = {
+            client,
+            *core.neighbours(client),
+            *monitor.extended(core, client, "account-notify"),
+        }
+        peers = [c for c in everyone if "account-notify" in c.caps]
         core.send_many(peers, Message("ACCOUNT", (account,), client.prefix))
 
 
