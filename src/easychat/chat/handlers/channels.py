@@ -14,7 +14,7 @@ from easychat.chat.state import Channel
 from easychat.proto import numerics as n
 from easychat.proto.limits import MAX_LINE_BYTES
 from easychat.proto.message import Message
-from easychat.proto.names import casefold, valid_channel
+from easychat.proto.names import casefold, mask_matches, valid_channel
 
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
@@ -220,18 +220,58 @@ def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
 
 
 def handle_list(core: ChatCore, client: Client, msg: Message) -> None:
-    """LIST [<channel>{,<channel>}]: rooms with their member counts and topics."""
-    if msg.params and msg.params[0]:
-        found = (core.find_channel(name) for name in msg.params[0].split(","))
+    """LIST [<channel>{,<channel>} | <filter>{,<filter>}]: rooms with their member
+    counts and topics.
+
+    With ELIST=CMNTU (Modern IRC's ELIST): a mask (`*dev*`, M) or a negated
+    one (`!*dev*`, N) matches names, `>n` and `<n` the member count (U),
+    `C>n` and `C<n` the minutes since the room was created (C), `T>n` and
+    `T<n` the minutes since its topic was set (T). A room is listed when it
+    passes every filter given; names given alone list just those rooms.
+    """
+    channels: list[Channel]
+    items = [item for item in msg.params[0].split(",") if item] if msg.params else []
+    filters = [item for item in items if _is_list_filter(item)]
+    names = [item for item in items if not _is_list_filter(item)]
+    if names:
+        found = (core.find_channel(name) for name in names)
         channels = [c for c in found if c is not None]
     else:
         channels = list(core.channels.values())
+    now = core.clock()
+    channels = [c for c in channels if all(_passes(c, f, now) for f in filters)]
     core.reply(client, n.RPL_LISTSTART, "Channel", "Users  Name")
     for channel in channels:
         if visible(channel, client):
             count = str(len(channel.members))
             core.reply(client, n.RPL_LIST, channel.name, count, channel.topic)
     core.reply(client, n.RPL_LISTEND, "End of /LIST")
+
+
+def _is_list_filter(item: str) -> bool:
+    return (
+        item[0] in "<>!" or item[:2] in ("C<", "C>", "T<", "T>") or any(ch in item for ch in "*?")
+    )
+
+
+def _passes(channel: Channel, item: str, now: float) -> bool:
+    """Whether `channel` passes one ELIST filter (an unreadable number passes)."""
+    if item[0] == "!":
+        return not mask_matches(item[1:], channel.name)
+    if item[0] in "<>" or item[:2] in ("C<", "C>", "T<", "T>"):
+        kind = item[0] if item[0] in "CT" else "U"
+        op, number = (item[1], item[2:]) if kind != "U" else (item[0], item[1:])
+        if not number.isdigit():
+            return True
+        if kind == "U":
+            value = float(len(channel.members))
+        else:
+            since = channel.created if kind == "C" else channel.topic_time
+            if kind == "T" and not channel.topic:
+                return False
+            value = (now - since) / 60
+        return value > int(number) if op == ">" else value < int(number)
+    return mask_matches(item, channel.name)
 
 
 def handle_kick(core: ChatCore, client: Client, msg: Message) -> None:

@@ -96,6 +96,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         f"NETWORK={cfg.network}",
         f"TARGMAX=PRIVMSG:{limits.MAX_TARGETS},NOTICE:{limits.MAX_TARGETS},JOIN:,PART:,KICK:{limits.MAX_TARGETS}",
         "BOT=B",
+        "ELIST=CMNTU",
         f"STATUSMSG={messaging.STATUSMSG}",
         "UTF8ONLY",
         "WHOX",
