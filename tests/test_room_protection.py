@@ -275,3 +275,19 @@ def test_over_a_socket_outsider_gets_nothing_of_a_locked_room(
     assert not [m for m in seen if m.command in ("353", "352", "332", "JOIN")]
     owner.close()
     eve.close()
+
+
+def test_plus_c_refuses_ctcp_but_not_action(drv: CoreDriver) -> None:
+    """+C (no CTCP, as ergo and InspIRCd have it): a CTCP to the room is 404
+    and reaches nobody; ACTION (/me) and plain text still pass."""
+    owner, eve = room(drv, "+C")
+    drv.send(eve, "JOIN #room")
+    drv.drain()
+    assert commands(drv.send(eve, "PRIVMSG #room :\x01VERSION\x01")) == [n.ERR_CANNOTSENDTOCHAN]
+    drv.send(eve, "NOTICE #room :\x01PING 1\x01")
+    assert drv.take(owner) == []
+    drv.send(eve, "PRIVMSG #room :\x01ACTION waves\x01")
+    drv.send(eve, "PRIVMSG #room :hello")
+    texts = [m.params[-1] for m in drv.take(owner) if m.command == "PRIVMSG"]
+    assert texts == ["\x01ACTION waves\x01", "hello"]
+    assert only(drv.send(owner, "MODE #room"), n.RPL_CHANNELMODEIS).params[2].startswith("+C")

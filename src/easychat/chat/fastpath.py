@@ -148,8 +148,8 @@ def _route(core: ChatCore, client: Client, line: bytes) -> _Route | None:
     channel = peer = None
     if target[0] in CHANTYPES:
         channel = core.channels.get(folded)
-        if channel is None or client not in channel.members:
-            return None
+        if channel is None or client not in channel.members or "C" in channel.modes:
+            return None  # +C: the general path looks at each line for CTCP
         try:
             check_can_send(channel, client)
         except IRCError:

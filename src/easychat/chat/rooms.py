@@ -48,7 +48,7 @@ class StoredRoom:
 
     name: str
     created: int
-    modes: frozenset[str]  # flag modes (imnst)
+    modes: frozenset[str]  # flag modes (Cimnst)
     key: str | None
     limit: int | None
     topic: str

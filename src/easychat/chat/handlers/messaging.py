@@ -99,6 +99,8 @@ def deliver(
         if channel is None:
             raise IRCError(n.ERR_NOSUCHCHANNEL, target, "No such channel")
         check_can_send(channel, client)
+        if "C" in channel.modes and text.startswith("\x01") and not text.startswith("\x01ACTION "):
+            raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send CTCP to channel (+C)")
         room = channel
         recipients: list[Client] = []
         params = (channel.name, *params[1:])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("easychat.chat")
 
-FLAG_MODES = frozenset("imnst")
+FLAG_MODES = frozenset("Cimnst")  # C: no CTCP but ACTION
 USER_FLAG_MODES = frozenset("iwB")  # B: a bot (IRCv3 bot mode, `BOT=B`)
 
 
@@ -65,7 +65,7 @@ def channel_mode(core: ChatCore, client: Client, msg: Message) -> None:
     """MODE <channel> [<modestring> [<args>...]].
 
     Type A (b) lists or edits bans, type B (k) always takes a parameter,
-    type C (l) takes one when set, type D (imnst) never does, and the prefix
+    type C (l) takes one when set, type D (Cimnst) never does, and the prefix
     modes (o, v) take a nick. Only channel operators change anything.
     """
     channel = core.find_channel(msg.params[0])

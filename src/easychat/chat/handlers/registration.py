@@ -83,7 +83,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         "CASEMAPPING=ascii",
         "CHANTYPES=#",
         "PREFIX=(ov)@+",
-        "CHANMODES=b,k,l,imnst",
+        "CHANMODES=b,k,l,Cimnst",
         f"NICKLEN={cfg.nicklen}",
         f"CHANNELLEN={cfg.channellen}",
         f"TOPICLEN={cfg.topiclen}",
