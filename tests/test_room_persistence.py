@@ -549,3 +549,22 @@ def test_invitations_stored_per_room_are_bounded(
     drv.send(owner, "INVITE second #club")
     assert stored(path, drv)["#club"].invited_accounts == {"first"}
     assert "JOIN" in [m.command for m in drv.send(guests[1], "JOIN #club")]
+
+
+def test_exception_lists_are_kept_with_the_room(tmp_path: Path) -> None:
+    """Ban and invite exceptions keep a room like bans do, and come back after
+    a restart in their own lists (bans are stored as before)."""
+    path = tmp_path / "server.sqlite3"
+    drv = stored_core(path)
+    alice = drv.register("alice", "#ex")
+    drv.send(alice, "MODE #ex +e friend!*@*")
+    drv.send(alice, "MODE #ex +I guest!*@*")
+    drv.send(alice, "PART #ex")
+    room = stored(path, drv)["#ex"]
+    assert [b.mask for b in room.excepts] == ["friend!*@*"]
+    assert [b.mask for b in room.invexes] == ["guest!*@*"]
+    assert room.bans == ()
+    restarted = stored_core(path)
+    channel = restarted.core.channels["#ex"]
+    assert [b.mask for b in channel.excepts] == ["friend!*@*"]
+    assert [b.mask for b in channel.invexes] == ["guest!*@*"]

@@ -19,6 +19,7 @@ from easychat.proto import numerics as n
 from easychat.store.history import SQLiteHistory
 from tests.chatcore_harness import CoreDriver, commands, only
 from tests.ircclient import RunningServer
+from tests.nolimits import unlimited
 
 
 @pytest.fixture
@@ -291,3 +292,29 @@ def test_plus_c_refuses_ctcp_but_not_action(drv: CoreDriver) -> None:
     texts = [m.params[-1] for m in drv.take(owner) if m.command == "PRIVMSG"]
     assert texts == ["\x01ACTION waves\x01", "hello"]
     assert only(drv.send(owner, "MODE #room"), n.RPL_CHANNELMODEIS).params[2].startswith("+C")
+
+
+def test_ban_and_invite_exceptions() -> None:
+    """Modern IRC's EXCEPTS and INVEX: a ban exception (+e) lets a matching
+    client join and speak despite a ban; an invite exception (+I) lets it into
+    a +i room without an invitation. The lists answer 348/349 and 346/347."""
+    drv = CoreDriver(unlimited(autojoin=()))
+    owner, eve = room(drv, "+b *!*@*", "+e eve!*@*")
+    assert "JOIN" in commands(drv.send(eve, "JOIN #room"))
+    drv.send(eve, "PRIVMSG #room :let in by +e")
+    assert only(drv.take(owner), "PRIVMSG").params[-1] == "let in by +e"
+    listed = drv.send(owner, "MODE #room e")
+    assert commands(listed) == [n.RPL_EXCEPTLIST, n.RPL_ENDOFEXCEPTLIST]
+    assert listed[0].params[2] == "eve!*@*"
+    carol = drv.register("carol")
+    assert commands(drv.send(carol, "JOIN #room")) == [n.ERR_BANNEDFROMCHAN]
+
+    drv.send(owner, "MODE #room -b *!*@*")
+    drv.send(owner, "MODE #room +iI carol!*@*")
+    drv.drain()
+    assert "JOIN" in commands(drv.send(carol, "JOIN #room"))
+    dave = drv.register("dave")
+    assert commands(drv.send(dave, "JOIN #room")) == [n.ERR_INVITEONLYCHAN]
+    listed = drv.send(owner, "MODE #room I")
+    assert commands(listed) == [n.RPL_INVITELIST, n.RPL_ENDOFINVITELIST]
+    assert listed[0].params[2] == "carol!*@*"

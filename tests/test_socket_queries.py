@@ -232,7 +232,7 @@ def test_version_and_time(users: Users) -> None:
     assert got[0].params[1].startswith("easychat-")
     assert got[0].params[2] == SERVER
     assert {m.command for m in got[1:]} == {"005"}
-    assert any("CHANMODES=b,k,l,Cimnst" in m.params for m in got[1:])
+    assert any("CHANMODES=beI,k,l,Cimnst" in m.params for m in got[1:])
     alice.send("TIME")
     reply = alice.expect("391")
     assert reply.params[1] == SERVER

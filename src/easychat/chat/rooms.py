@@ -57,6 +57,8 @@ class StoredRoom:
     bans: tuple[Ban, ...]
     invited_accounts: frozenset[str]  # casefolded
     op_accounts: frozenset[str]  # casefolded
+    excepts: tuple[Ban, ...] = ()  # +e
+    invexes: tuple[Ban, ...] = ()  # +I
 
     @property
     def folded(self) -> str:
@@ -85,6 +87,8 @@ def worth_keeping(channel: Channel) -> bool:
         or channel.limit is not None
         or channel.topic
         or channel.bans
+        or channel.excepts
+        or channel.invexes
     )
 
 
@@ -102,6 +106,8 @@ def snapshot(channel: Channel) -> StoredRoom:
         bans=tuple(Ban(b.mask, b.setter, b.set_at) for b in channel.bans),
         invited_accounts=frozenset(channel.invited_accounts),
         op_accounts=frozenset(channel.op_accounts),
+        excepts=tuple(Ban(b.mask, b.setter, b.set_at) for b in channel.excepts),
+        invexes=tuple(Ban(b.mask, b.setter, b.set_at) for b in channel.invexes),
     )
 
 
@@ -119,6 +125,8 @@ def restore(room: StoredRoom) -> Channel:
         bans=[Ban(b.mask, b.setter, b.set_at) for b in room.bans],
         invited_accounts=set(room.invited_accounts),
         op_accounts=set(room.op_accounts),
+        excepts=[Ban(b.mask, b.setter, b.set_at) for b in room.excepts],
+        invexes=[Ban(b.mask, b.setter, b.set_at) for b in room.invexes],
         stored=True,
     )
 

@@ -95,6 +95,8 @@ class Channel:
     key: str | None = None
     limit: int | None = None
     bans: list[Ban] = field(default_factory=list)
+    excepts: list[Ban] = field(default_factory=list)  # +e: ban exceptions
+    invexes: list[Ban] = field(default_factory=list)  # +I: invite exceptions
     # Clients invited since they last joined; kept as clients, not nicks, so
     # an invitation does not pass to whoever takes the nick next.
     invited: set[Client] = field(default_factory=set)
@@ -125,7 +127,18 @@ class Channel:
 
     def is_banned(self, client: Client) -> bool:
         """Tells whether any ban mask matches `client`."""
-        return any(mask_matches(ban.mask, client.prefix) for ban in self.bans)
+        prefix = client.prefix
+        if not any(mask_matches(ban.mask, prefix) for ban in self.bans):
+            return False
+        return not any(mask_matches(entry.mask, prefix) for entry in self.excepts)
+
+    def is_invite_excepted(self, client: Client) -> bool:
+        """Tells whether an invite exception (+I) lets `client` into this +i room."""
+        return any(mask_matches(entry.mask, client.prefix) for entry in self.invexes)
+
+    def mask_list(self, ch: str) -> list[Ban]:
+        """The list of the type A mode `ch`: b, e or I."""
+        return self.bans if ch == "b" else self.excepts if ch == "e" else self.invexes
 
     def prefix_of(self, client: Client) -> str:
         """The highest membership prefix of `client` (`@`, `+` or nothing)."""

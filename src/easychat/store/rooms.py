@@ -87,7 +87,11 @@ class SQLiteRooms:
 
     def save_room(self, room: StoredRoom) -> None:
         """Stores a room, replacing what was stored under its name."""
-        bans = [[b.mask, b.setter, b.set_at] for b in room.bans]
+        # One list for the three type A modes: a ban is [mask, setter, time],
+        # an exception or invite exception carries its mode letter fourth.
+        bans: list[list[object]] = [[b.mask, b.setter, b.set_at] for b in room.bans]
+        bans += [[b.mask, b.setter, b.set_at, "e"] for b in room.excepts]
+        bans += [[b.mask, b.setter, b.set_at, "I"] for b in room.invexes]
         self.db.execute(
             f"INSERT OR REPLACE INTO rooms ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (
@@ -117,6 +121,10 @@ class SQLiteRooms:
 
 def _room(row: tuple[object, ...]) -> StoredRoom:
     (_, name, created, modes, key, limit, topic, setter, when, bans, invited, ops) = row
+    lists: dict[str, list[Ban]] = {"b": [], "e": [], "I": []}
+    for entry in json.loads(str(bans)):
+        mask, who, at, *kind = entry
+        lists[str(kind[0]) if kind else "b"].append(Ban(str(mask), str(who), int(at)))
     return StoredRoom(
         name=str(name),
         created=int(str(created)),
@@ -126,7 +134,9 @@ def _room(row: tuple[object, ...]) -> StoredRoom:
         topic=str(topic),
         topic_setter=str(setter),
         topic_time=int(str(when)),
-        bans=tuple(Ban(str(m), str(s), int(t)) for m, s, t in json.loads(str(bans))),
+        bans=tuple(lists["b"]),
         invited_accounts=frozenset(str(a) for a in json.loads(str(invited))),
         op_accounts=frozenset(str(a) for a in json.loads(str(ops))),
+        excepts=tuple(lists["e"]),
+        invexes=tuple(lists["I"]),
     )

@@ -71,7 +71,7 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
             raise IRCError(n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
         if channel.is_banned(client) and not invited:
             raise IRCError(n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
-        if "i" in channel.modes and not invited:
+        if "i" in channel.modes and not invited and not channel.is_invite_excepted(client):
             raise IRCError(n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
         if channel.limit is not None and len(channel.members) >= channel.limit:
             raise IRCError(n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")

@@ -81,27 +81,27 @@ def channel_mode(core: ChatCore, client: Client, msg: Message) -> None:
     applied: list[tuple[str, str, str | None]] = []
     with_param = 0
     is_op = channel.is_op(client)
-    listed = False
+    listed = ""
     for ch in msg.params[1]:
         if ch in "+-":
             sign = ch
             continue
-        if ch == "b" and not args:
+        if ch in LIST_MODES and not args:
             # "servers SHOULD only send the list for that mode to the client
             # once, regardless of how many times that type A mode is
             # contained in the <modestring>."
-            if not listed:
-                send_banlist(core, client, channel)
-                listed = True
+            if ch not in listed:
+                send_mask_list(core, client, channel, ch)
+                listed += ch
             continue
-        if ch not in "bklov" and ch not in FLAG_MODES:
+        if ch not in "klov" and ch not in LIST_MODES and ch not in FLAG_MODES:
             core.reply(client, n.ERR_UNKNOWNMODE, ch, "is unknown mode char to me")
             continue
         if not is_op:
             if not oper.override(core, client, channel, f"MODE {msg.params[1]}"):
                 raise IRCError(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
             is_op = True  # logged once per MODE command
-        takes_arg = ch in "bkov" or (ch == "l" and sign == "+")
+        takes_arg = ch in "beIkov" or (ch == "l" and sign == "+")
         if takes_arg:
             if with_param >= limits.MAX_MODES:
                 break
@@ -160,22 +160,22 @@ def apply_mode(
         channel.limit = int(arg)
         return (sign, ch, str(channel.limit))
     assert arg is not None
-    if ch == "b":
+    if ch in LIST_MODES:
         mask = normalize_mask(arg)
-        exists = any(casefold(b.mask) == casefold(mask) for b in channel.bans)
+        entries = channel.mask_list(ch)
+        exists = any(casefold(b.mask) == casefold(mask) for b in entries)
         if adding:
             if exists:
                 return None
-            if len(channel.bans) >= limits.MAX_BANS:
-                core.reply(
-                    client, n.ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full"
-                )
+            if len(entries) >= limits.MAX_BANS:
+                text = "Channel ban list is full" if ch == "b" else "Channel list is full"
+                core.reply(client, n.ERR_BANLISTFULL, channel.name, mask, text)
                 return None
-            channel.bans.append(Ban(mask, client.prefix, int(core.clock())))
+            entries.append(Ban(mask, client.prefix, int(core.clock())))
         else:
             if not exists:
                 return None
-            channel.bans = [b for b in channel.bans if casefold(b.mask) != casefold(mask)]
+            entries[:] = [b for b in entries if casefold(b.mask) != casefold(mask)]
         return (sign, ch, mask)
     # Prefix modes: o, v.
     target = core.find_client(arg)
@@ -216,8 +216,20 @@ def announce(
     )
 
 
-def send_banlist(core: ChatCore, client: Client, channel: Channel) -> None:
-    """RPL_BANLIST for each ban, then RPL_ENDOFBANLIST."""
-    for ban in channel.bans:
-        core.reply(client, n.RPL_BANLIST, channel.name, ban.mask, ban.setter, str(ban.set_at))
-    core.reply(client, n.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+# The type A modes, each with its list's entry and end numerics: bans,
+# ban exceptions (+e: a match is not banned) and invite exceptions (+I: a
+# match needs no invitation to a +i room).
+_LIST_REPLIES = {
+    "b": (n.RPL_BANLIST, n.RPL_ENDOFBANLIST, "End of channel ban list"),
+    "e": (n.RPL_EXCEPTLIST, n.RPL_ENDOFEXCEPTLIST, "End of channel exception list"),
+    "I": (n.RPL_INVITELIST, n.RPL_ENDOFINVITELIST, "End of channel invite list"),
+}
+LIST_MODES = "".join(_LIST_REPLIES)
+
+
+def send_mask_list(core: ChatCore, client: Client, channel: Channel, ch: str) -> None:
+    """The entries of one list mode (RPL_BANLIST, RPL_EXCEPTLIST, RPL_INVITELIST), then its end."""
+    entry, end, text = _LIST_REPLIES[ch]
+    for ban in channel.mask_list(ch):
+        core.reply(client, entry, channel.name, ban.mask, ban.setter, str(ban.set_at))
+    core.reply(client, end, channel.name, text)
