@@ -7,6 +7,7 @@ from easychat.chat.actions import Command
 from easychat.chat.handlers import (
     channels,
     chathistory,
+    help,
     messaging,
     modes,
     monitor,
@@ -54,6 +55,8 @@ COMMANDS: dict[str, Command] = {
     "VERSION": Command(queries.handle_version, 0),
     "INFO": Command(queries.handle_info, 0),
     "LINKS": Command(queries.handle_links, 0),
+    "HELP": Command(help.handle_help, 0),
+    "HELPOP": Command(help.handle_help, 0),
     "TIME": Command(queries.handle_time, 0),
     "ISON": Command(queries.handle_ison, 1),
     "MONITOR": Command(monitor.handle_monitor, 1),
