@@ -518,13 +518,52 @@ def test_tagmsg_history_only_for_message_tags_clients(rooms: Join) -> None:
     bare = rooms("bare", "batch server-time draft/chathistory")
     for client in (alice, bare):
         enter(client, "#room")
-    alice.send("@+typing=active TAGMSG #room")
-    say(alice, "#room", "text")
+    (text,) = say(alice, "#room", "text")
+    alice.send(f"@+draft/react=👍;+draft/reply={text.tags['msgid']} TAGMSG #room")
+    sync(alice)
     assert [m.command for m in history(alice, "CHATHISTORY LATEST #room * 10")[1]] == [
-        "TAGMSG",
         "PRIVMSG",
+        "TAGMSG",
     ]
     assert [m.command for m in history(bare, "CHATHISTORY LATEST #room * 10")[1]] == ["PRIVMSG"]
+
+
+def test_typing_is_relayed_but_never_stored(rooms: Join) -> None:
+    """+typing: "This specification defines a client-only message tag to indicate to
+    other users that you are typing a message" — a live signal, so it reaches the
+    room's message-tags members and is not kept: replaying it later would say that
+    someone is typing who stopped long ago (ergo stores only reactions' TAGMSG)."""
+    alice, bob = rooms("alice"), rooms("bob")
+    for client in (alice, bob):
+        enter(client, "#room")
+    alice.send("@+typing=active TAGMSG #room")
+    assert bob.expect("TAGMSG").tags["+typing"] == "active"
+    alice.send("@+typing=active TAGMSG bob")
+    assert bob.expect("TAGMSG").params == ("bob",)
+    say(alice, "#room", "done")
+    assert [m.command for m in history(bob, "CHATHISTORY LATEST #room * 10")[1]] == ["PRIVMSG"]
+    assert history(bob, "CHATHISTORY LATEST alice * 10")[1] == []
+
+
+def test_reply_and_reaction_are_stored_with_their_target(rooms: Join) -> None:
+    """+draft/reply: "the msgid of the message being replied to"; +draft/react on a
+    TAGMSG with +draft/reply is a reaction to that message. Both come back from
+    history with the tags they were sent with, pointing at the same msgid."""
+    alice, bob = rooms("alice"), rooms("bob")
+    for client in (alice, bob):
+        enter(client, "#room")
+    (question,) = say(alice, "#room", "lunch?")
+    msgid = question.tags["msgid"]
+    bob.send(f"@+draft/reply={msgid} PRIVMSG #room :yes")
+    bob.send(f"@+draft/reply={msgid};+draft/react=🍕 TAGMSG #room")
+    alice.expect("TAGMSG")
+    _, lines = history(alice, "CHATHISTORY LATEST #room * 10")
+    assert [(m.command, m.tags.get("+draft/reply")) for m in lines] == [
+        ("PRIVMSG", None),
+        ("PRIVMSG", msgid),
+        ("TAGMSG", msgid),
+    ]
+    assert lines[2].tags["+draft/react"] == "🍕"
 
 
 Replay = tuple[Join, list[Message]]

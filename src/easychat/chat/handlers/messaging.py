@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from easychat.chat.state import Channel, Client
 
 
+# A TAGMSG is kept in history only when it carries one of these client tags
+# (a reaction belongs with the message it points to, as ergo's default
+# `tagmsg-storage` allow-list does); `+typing` and other transient signals
+# are relayed live and never stored.
+STORED_TAGMSG_TAGS = frozenset({"+draft/react", "+react"})
+
+
 def handle_privmsg(core: ChatCore, client: Client, msg: Message) -> None:
     """PRIVMSG <target>{,<target>} <text>."""
     relay(core, client, msg)
@@ -122,6 +129,7 @@ def deliver(
     msgid, time_ms = core.stamp()
     tags = core.tags_for(msgid, time_ms, client_tags)
     echo = "echo-message" in client.caps
+    stored = command != "TAGMSG" or not STORED_TAGMSG_TAGS.isdisjoint(client_tags)
     if room is not None and command != "TAGMSG" and client in room.members:
         core.broadcast(room, client, out, tags, echo=echo)
         core.record(key, out, msgid, time_ms, client_tags)
@@ -133,7 +141,8 @@ def deliver(
     if echo and client not in recipients:  # a message to oneself comes once
         recipients.append(client)
     core.deliver(recipients, out, tags)
-    core.record(key, out, msgid, time_ms, client_tags)
+    if stored:
+        core.record(key, out, msgid, time_ms, client_tags)
 
 
 def deliver_to_status(
