@@ -568,3 +568,19 @@ def test_exception_lists_are_kept_with_the_room(tmp_path: Path) -> None:
     channel = restarted.core.channels["#ex"]
     assert [b.mask for b in channel.excepts] == ["friend!*@*"]
     assert [b.mask for b in channel.invexes] == ["guest!*@*"]
+
+
+def test_mutes_are_kept_with_the_room(tmp_path: Path) -> None:
+    """A mute (`+b m:<mask>`) is a ban entry like any other: stored, and after a
+    restart it still silences without keeping anyone out."""
+    path = tmp_path / "server.sqlite3"
+    drv = stored_core(path)
+    alice = drv.register("alice", "#quiet")
+    drv.send(alice, "MODE #quiet +b m:eve")
+    drv.send(alice, "PART #quiet")
+    assert [b.mask for b in stored(path, drv)["#quiet"].bans] == ["m:eve!*@*"]
+    restarted = stored_core(path)
+    eve = restarted.register("eve", "#quiet")
+    assert [c.name for c in restarted.core.channels["#quiet"].members] == ["eve"]
+    refused = restarted.send(eve, "PRIVMSG #quiet :hi")
+    assert [m.command for m in refused] == [n.ERR_CANNOTSENDTOCHAN]

@@ -318,3 +318,45 @@ def test_ban_and_invite_exceptions() -> None:
     listed = drv.send(owner, "MODE #room I")
     assert commands(listed) == [n.RPL_INVITELIST, n.RPL_ENDOFINVITELIST]
     assert listed[0].params[2] == "carol!*@*"
+
+
+def test_mute_extban_lets_in_but_silences() -> None:
+    """Modern IRC's EXTBAN: "the server supports extended ban masks", here one
+    type, `m` with no prefix (`EXTBAN=,m`), as InspIRCd has it: `+b m:<mask>`
+    lets a matching client join and read the room, and refuses what it says
+    (404) unless it is voiced; `+e m:<mask>` excepts from the mute, and a
+    plain exception does not."""
+    drv = CoreDriver(unlimited(autojoin=()))
+    owner, eve = room(drv, "+b m:eve")
+    assert only(drv.send(owner, "MODE #room b"), n.RPL_BANLIST).params[2] == "m:eve!*@*"
+    assert "JOIN" in commands(drv.send(eve, "JOIN #room"))
+    refused = only(drv.send(eve, "PRIVMSG #room :hello?"), n.ERR_CANNOTSENDTOCHAN)
+    assert "muted" in refused.params[-1]
+    drv.send(owner, "PRIVMSG #room :you can read this")
+    assert only(drv.take(eve), "PRIVMSG").params[-1] == "you can read this"
+    assert "PRIVMSG" not in commands(drv.take(owner))
+
+    drv.send(owner, "MODE #room +e eve!*@*")
+    drv.drain()
+    assert commands(drv.send(eve, "PRIVMSG #room :still?")) == [n.ERR_CANNOTSENDTOCHAN]
+    drv.send(owner, "MODE #room +e m:eve")
+    drv.drain()
+    drv.send(eve, "PRIVMSG #room :excepted")
+    assert only(drv.take(owner), "PRIVMSG").params[-1] == "excepted"
+
+    drv.send(owner, "MODE #room -e m:eve!*@*")
+    drv.send(owner, "MODE #room +v eve")
+    drv.drain()
+    drv.send(eve, "PRIVMSG #room :voiced")
+    assert only(drv.take(owner), "PRIVMSG").params[-1] == "voiced"
+
+
+def test_extban_is_advertised() -> None:
+    """`EXTBAN=<prefix>,<types>`: no prefix, the mute type `m`."""
+    drv = CoreDriver()
+    conn = drv.open()
+    drv.send(conn, "NICK zed")
+    tokens = " ".join(
+        " ".join(m.params) for m in drv.send(conn, "USER z 0 * :Z") if m.command == "005"
+    )
+    assert "EXTBAN=,m" in tokens.split()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from easychat.proto.names import casefold, mask_matches
+from easychat.proto.names import casefold, is_mute, mask_matches
 
 if TYPE_CHECKING:
     from easychat.chat.protection.flood import FloodState
@@ -126,11 +126,23 @@ class Channel:
         return bool(self.members.get(client, set()) & {"o", "v"})
 
     def is_banned(self, client: Client) -> bool:
-        """Tells whether any ban mask matches `client`."""
-        prefix = client.prefix
-        if not any(mask_matches(ban.mask, prefix) for ban in self.bans):
+        """Tells whether a ban mask (not a mute) matches `client`, with no exception."""
+        return self._listed(client, mute=False)
+
+    def is_muted(self, client: Client) -> bool:
+        """Tells whether a mute (`m:<mask>`) matches `client`, with no `m:` exception."""
+        return self._listed(client, mute=True)
+
+    def _listed(self, client: Client, *, mute: bool) -> bool:
+        """Whether a ban of one kind (mute or not) matches, excepted by none of it."""
+        bans = [b.mask for b in self.bans if is_mute(b.mask) == mute]
+        if not bans:
             return False
-        return not any(mask_matches(entry.mask, prefix) for entry in self.excepts)
+        prefix, cut = client.prefix, 2 if mute else 0
+        if not any(mask_matches(mask[cut:], prefix) for mask in bans):
+            return False
+        excepts = (e.mask[cut:] for e in self.excepts if is_mute(e.mask) == mute)
+        return not any(mask_matches(mask, prefix) for mask in excepts)
 
     def is_invite_excepted(self, client: Client) -> bool:
         """Tells whether an invite exception (+I) lets `client` into this +i room."""

@@ -57,11 +57,24 @@ def mask_matches(mask: str, name: str) -> bool:
     return _mask_regex(mask).match(casefold(name)) is not None
 
 
+# The extended-ban prefix of a mute (`+b m:<mask>`, ISUPPORT `EXTBAN=,m`):
+# a matching client may join and read but not speak.
+MUTE_PREFIX = "m:"
+
+
+def is_mute(mask: str) -> bool:
+    """Tells whether a ban-list entry is a mute extban (`m:<mask>`)."""
+    return mask[:2].lower() == MUTE_PREFIX
+
+
 def normalize_mask(mask: str) -> str:
     """Completes a partial ban mask to `nick!user@host` form, as servers do.
 
-    `nick` becomes `nick!*@*`, `user@host` becomes `*!user@host`.
+    `nick` becomes `nick!*@*`, `user@host` becomes `*!user@host`; a mute
+    extban keeps its prefix (`m:bob` becomes `m:bob!*@*`).
     """
+    if is_mute(mask):
+        return MUTE_PREFIX + normalize_mask(mask[2:])
     if "!" in mask:
         nick, _, rest = mask.partition("!")
         user, _, host = rest.partition("@")

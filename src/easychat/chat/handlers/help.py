@@ -127,8 +127,10 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "MODE": (
         "MODE <room> [<modes> [<args>...]]  or  MODE <nick> [<modes>]",
         "Room modes (operators change them): o/v <nick> operator/voice, b <mask> ban (b alone"
-        " lists bans), k <key>, l <count>, i invite-only, m moderated, n no messages from"
-        " outside, s secret, t only operators set the topic.",
+        " lists bans), e <mask> ban exception, I <mask> invite exception, k <key>,"
+        " l <count>, C no CTCP, i invite-only, m moderated, n no messages from outside,"
+        " s secret, t only operators set the topic.",
+        "b m:<mask> mutes: they may join and read but not speak; e m:<mask> excepts from a mute.",
         f"At most {limits.MAX_MODES} modes with a parameter per command. User modes (your own"
         " only): i invisible, w receive WALLOPS, B bot. o comes from OPER.",
     ),

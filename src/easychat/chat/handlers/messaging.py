@@ -193,7 +193,7 @@ def relayed_bytes(source: str, command: str, params: tuple[str, ...]) -> int:
 
 
 def check_can_send(channel: Channel, client: Client) -> None:
-    """Raises 404 unless `client` may speak in `channel` (+n, +m, +b)."""
+    """Raises 404 unless `client` may speak in `channel` (+n, +m, +b, `m:` mutes)."""
     member = client in channel.members
     if "n" in channel.modes and not member:
         raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
@@ -201,6 +201,8 @@ def check_can_send(channel: Channel, client: Client) -> None:
         raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
     if channel.is_banned(client) and not channel.is_voiced(client):
         raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
+    if channel.is_muted(client) and not channel.is_voiced(client):
+        raise IRCError(n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (muted)")
 
 
 def fit_bytes(text: str, max_bytes: int) -> str:

@@ -85,6 +85,7 @@ def isupport_tokens(core: ChatCore) -> list[str]:
         "PREFIX=(ov)@+",
         "CHANMODES=beI,k,l,Cimnst",
         "EXCEPTS=e",
+        "EXTBAN=,m",
         "INVEX=I",
         f"NICKLEN={cfg.nicklen}",
         f"CHANNELLEN={cfg.channellen}",
