@@ -14,6 +14,7 @@ from easychat.chat.handlers import (
     oper,
     queries,
     registration,
+    rename,
     who,
 )
 from easychat.chat.identity import accounts
@@ -39,6 +40,7 @@ COMMANDS: dict[str, Command] = {
     "INVITE": Command(channels.handle_invite, 2),
     "MODE": Command(modes.handle_mode, 1),
     "DROP": Command(rooms.handle_drop, 1),
+    "RENAME": Command(rename.handle_rename, 2),
     # Messages.
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),

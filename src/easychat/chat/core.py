@@ -90,6 +90,8 @@ class ChatCore(Delivery, Labelling):
         self.max_users = 0  # the most registered clients at once since the start
         self.nick_history = NickHistory()  # nicks left, for WHOWAS
         self.monitors: dict[str, set[Client]] = {}  # folded nick -> who MONITORs it
+        # Renamed rooms: old folded name -> (new name, until when on `timer`).
+        self.renames: dict[str, tuple[str, float]] = {}
         self.started = clock()
         self._out: list[Action] = []
         self.history = history

@@ -116,6 +116,9 @@ class HistoryStore(Protocol):
     def forget(self, target: str) -> int:
         """Deletes every record of one target (a dropped room); returns how many."""
 
+    def rename(self, target: str, new: str) -> int:
+        """Moves every record of one target to another key (a renamed room); returns how many."""
+
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
 

@@ -248,6 +248,20 @@ class SQLiteHistory(BlockReads):
             self.db.execute("DELETE FROM blocks WHERE target = ?", (target,))
         return int(removed)
 
+    def rename(self, target: str, new: str) -> int:
+        """Moves every record of one target to another key (a renamed room); returns how many.
+
+        The records keep their lines, which name the room as it was called;
+        CHATHISTORY replays them under its current name.
+        """
+        self.commit()
+        with immediate(self.db):
+            (moved,) = self.db.execute(
+                "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE target = ?", (target,)
+            ).fetchone()
+            self.db.execute("UPDATE blocks SET target = ? WHERE target = ?", (new, target))
+        return int(moved)
+
     def last_time_ms(self) -> int:
         """The time of the newest record (0 when empty)."""
         self._flush()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.chat import config as limits
 from easychat.chat import rooms
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import messaging, oper
+from easychat.chat.handlers import messaging, oper, rename
 from easychat.chat.handlers.chathistory import replay_on_join
 from easychat.chat.state import Channel
 from easychat.proto import numerics as n
@@ -57,6 +57,8 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
     if len(client.channels) >= limits.MAX_CHANNELS_PER_CLIENT:
         raise IRCError(n.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
     created = channel is None
+    if channel is None and core.renames and rename.redirect(core, client, name, key):
+        return
     if channel is None:
         if len(core.channels) >= limits.MAX_ROOMS:
             raise IRCError(n.ERR_TOOMANYCHANNELS, name, "Too many rooms on this server")

@@ -144,9 +144,17 @@ def send_batch(core: ChatCore, client: Client, target: str, records: list[Record
         tags = core.tags_for(record.msgid, record.time_ms, record.tags)
         if batched:
             tags["batch"] = ref
-        core.deliver([client], record.message, tags)
+        core.deliver([client], as_named(record.message, target), tags)
     if batched:
         core.send(client, Message("BATCH", (f"-{ref}",), server))
+
+
+def as_named(msg: Message, target: str) -> Message:
+    """`msg` naming its room `target`: a room's records keep the name they were
+    said under, and a renamed room (RENAME) replays them under its current one."""
+    if msg.params and msg.params[0] != target and is_channel(msg.params[0]) and is_channel(target):
+        return Message(msg.command, (target, *msg.params[1:]), msg.source, msg.tags)
+    return msg
 
 
 def send_targets(core: ChatCore, client: Client, args: Sequence[str]) -> None:

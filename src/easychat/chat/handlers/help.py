@@ -134,6 +134,11 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         f"At most {limits.MAX_MODES} modes with a parameter per command. User modes (your own"
         " only): i invisible, w receive WALLOPS, B bot. o comes from OPER.",
     ),
+    "RENAME": (
+        "RENAME <room> <new name> [:<reason>]",
+        "Renames a room, for its operators: members, modes, topic, bans and history stay with"
+        " it. For an hour, joining the old name leads to the new one.",
+    ),
     "DROP": (
         "DROP <room>",
         "Forgets a room: its modes, topic, bans, invitations, operator accounts and history."
