@@ -7,6 +7,7 @@ from easychat.chat.actions import Command
 from easychat.chat.handlers import (
     channels,
     chathistory,
+    chghost,
     help,
     messaging,
     modes,
@@ -40,6 +41,7 @@ COMMANDS: dict[str, Command] = {
     "INVITE": Command(channels.handle_invite, 2),
     "MODE": Command(modes.handle_mode, 1),
     "DROP": Command(rooms.handle_drop, 1),
+    "CHGHOST": Command(chghost.handle_chghost, 3),
     "RENAME": Command(rename.handle_rename, 2),
     # Messages.
     "PRIVMSG": Command(messaging.handle_privmsg, 0),

@@ -42,7 +42,9 @@ class NickHistory:
         """Records that `client` is leaving its nick now (a NICK change or a quit)."""
         if client.nick is None or not client.registered:
             return
-        entry = WasEntry(client.nick, client.user or "*", client.host, client.realname, int(now))
+        entry = WasEntry(
+            client.nick, client.user or "*", client.visible_host, client.realname, int(now)
+        )
         self._entries.append((casefold(client.nick), entry))
 
     def lookup(self, nick: str) -> Iterator[WasEntry]:

@@ -53,6 +53,9 @@ class Client:
     # without its nick's account, its private history starts there.
     first_seq: int = 0
     local: bool = False  # arrived over the Unix socket: no IP, no per-IP limits
+    # The host others see when a server operator set one (CHGHOST); `host`
+    # stays the address, for the per-IP limits, throttles and bans.
+    shown_host: str | None = None
     unix_user: str | None = None  # its login, from the kernel (SO_PEERCRED)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
@@ -63,7 +66,17 @@ class Client:
 
     @property
     def prefix(self) -> str:
-        """The client's source, `nick!user@host`."""
+        """The client's source, `nick!user@host`, with the host others see."""
+        return f"{self.nick}!{self.user}@{self.visible_host}"
+
+    @property
+    def visible_host(self) -> str:
+        """The host others see: the one CHGHOST set, else the address."""
+        return self.shown_host or self.host
+
+    @property
+    def address_prefix(self) -> str:
+        """`nick!user@address`, with the connection's address whatever is shown."""
         return f"{self.nick}!{self.user}@{self.host}"
 
     @property
@@ -138,11 +151,12 @@ class Channel:
         bans = [b.mask for b in self.bans if is_mute(b.mask) == mute]
         if not bans:
             return False
-        prefix, cut = client.prefix, 2 if mute else 0
-        if not any(mask_matches(mask[cut:], prefix) for mask in bans):
+        # A ban on the address holds whatever host is shown (CHGHOST).
+        names, cut = {client.prefix, client.address_prefix}, 2 if mute else 0
+        if not any(mask_matches(mask[cut:], name) for mask in bans for name in names):
             return False
-        excepts = (e.mask[cut:] for e in self.excepts if is_mute(e.mask) == mute)
-        return not any(mask_matches(mask, prefix) for mask in excepts)
+        excepts = [e.mask[cut:] for e in self.excepts if is_mute(e.mask) == mute]
+        return not any(mask_matches(mask, name) for mask in excepts for name in names)
 
     def is_invite_excepted(self, client: Client) -> bool:
         """Tells whether an invite exception (+I) lets `client` into this +i room."""

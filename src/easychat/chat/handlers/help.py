@@ -242,6 +242,11 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         "KILL <nick> [:<comment>]",
         f"Disconnects someone (server operators only). The comment is cut to {REASONLEN} bytes.",
     ),
+    "CHGHOST": (
+        "CHGHOST <nick> <user> <host>",
+        "Changes the user and host someone is shown with (server operators only), for a"
+        " virtual host or a cloak. Limits, K-lines and bans on the address still apply.",
+    ),
     "KLINE": (
         "KLINE <mask|ip> <duration> [:<reason>]",
         "Bans connections matching nick!user@host, user@host or a host (server operators"

@@ -33,7 +33,13 @@ def handle_whois(core: ChatCore, client: Client, msg: Message) -> None:
         core.reply(client, n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
         return
     core.reply(
-        client, n.RPL_WHOISUSER, other.name, other.user or "*", other.host, "*", other.realname
+        client,
+        n.RPL_WHOISUSER,
+        other.name,
+        other.user or "*",
+        other.visible_host,
+        "*",
+        other.realname,
     )
     # "the only channels that will show up in a WHOIS of an invisible user
     # will be those they share with the user that submitted the command."
@@ -141,7 +147,7 @@ def handle_userhost(core: ChatCore, client: Client, msg: Message) -> None:
         other = core.find_client(nick)
         if other is not None:
             mark = "-" if other.away is not None else "+"
-            entries.append(f"{other.name}={mark}{other.user}@{other.host}")
+            entries.append(f"{other.name}={mark}{other.user}@{other.visible_host}")
     core.reply(client, n.RPL_USERHOST, " ".join(entries))
 
 

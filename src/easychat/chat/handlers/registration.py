@@ -32,6 +32,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     # What is offered is fixed for the server's life, so CAP NEW and CAP DEL
     # are never due; a client may still ask for cap-notify by name.
     "cap-notify": "",
+    "chghost": "",
     "draft/channel-rename": "",
     "echo-message": "",
     "extended-monitor": "",
