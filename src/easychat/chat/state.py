@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.proto.names import casefold, mask_matches
 
 if TYPE_CHECKING:
+    from easychat.chat.multiline import OpenBatch
     from easychat.chat.protection.flood import FloodState
 
 
@@ -54,6 +55,9 @@ class Client:
     first_seq: int = 0
     local: bool = False  # arrived over the Unix socket: no IP, no per-IP limits
     unix_user: str | None = None  # its login, from the kernel (SO_PEERCRED)
+    # draft/multiline batches it has open, or closed and awaiting flood
+    # control, by reference (chat/multiline.py).
+    batches: dict[str, OpenBatch] = field(default_factory=dict)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)
