@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from easychat.chat import rooms
+from easychat.chat import multiline, rooms
 from easychat.chat.actions import Action, Close, Command, Relayed, Send
 from easychat.chat.commands import COMMANDS
 from easychat.chat.config import CoreConfig
@@ -203,6 +203,8 @@ class ChatCore(Delivery, Labelling):
         except ProtocolError as exc:
             self.reply(client, n.ERR_UNKNOWNERROR, "*", f"Malformed message: {exc}")
             return self._take()
+        if multiline.concerns(msg) and multiline.take(self, client, msg):
+            return self._take()
         if flood.admit(self, client, msg):
             self.dispatch(client, msg)
         return self._take()
@@ -263,6 +265,8 @@ class ChatCore(Delivery, Labelling):
                 flood.drain(self, client)  # lines held by flood control, as tokens come in
                 if client.id not in self.clients:
                     continue
+            if client.batches:
+                multiline.expire(self, client)
             if not client.registered:
                 if timer - client.connected_timer >= cfg.registration_timeout:
                     if not client.local:

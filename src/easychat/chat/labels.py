@@ -151,7 +151,15 @@ def _one_batch(lines: Sequence[Message]) -> bool:
         return False
     if last.command != "BATCH":
         return False
-    return all(line.tags.get("batch") == ref for line in lines[1:-1])
+    # Lines of a batch nested in it (a multiline message in a chathistory
+    # page) are part of it too.
+    refs = {ref}
+    for line in lines[1:-1]:
+        if line.tags.get("batch") not in refs:
+            return False
+        if line.command == "BATCH" and line.params and line.params[0].startswith("+"):
+            refs.add(line.params[0][1:])
+    return True
 
 
 def _tagged(msg: Message, key: str, value: str) -> Message:

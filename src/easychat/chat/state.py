@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.proto.names import casefold, is_mute, mask_matches
 
 if TYPE_CHECKING:
+    from easychat.chat.multiline import OpenBatch
     from easychat.chat.protection.flood import FloodState
 
 
@@ -57,6 +58,9 @@ class Client:
     # stays the address, for the per-IP limits, throttles and bans.
     shown_host: str | None = None
     unix_user: str | None = None  # its login, from the kernel (SO_PEERCRED)
+    # draft/multiline batches it has open, or closed and awaiting flood
+    # control, by reference (chat/multiline.py).
+    batches: dict[str, OpenBatch] = field(default_factory=dict)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from easychat.chat.handlers import multiline
 from easychat.chat.history import Record, Selector, private_key
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, is_channel
@@ -141,6 +142,8 @@ def send_batch(core: ChatCore, client: Client, target: str, records: list[Record
     for record in records:
         if record.message.command == "TAGMSG" and not tagged:
             continue  # TAGMSG is only ever sent to clients with message-tags
+        if multiline.replay(core, client, record, ref if batched else None):
+            continue  # a multiline message: nested in this batch, or its lines
         tags = core.tags_for(record.msgid, record.time_ms, record.tags)
         if batched:
             tags["batch"] = ref
@@ -224,8 +227,9 @@ def replay_on_join(core: ChatCore, client: Client, channel: Channel) -> None:
         if msg.command == "TAGMSG" or len(msg.params) < 2:
             continue
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(record.time_ms / 1000))
-        text = f"[{when} UTC] {_as_read(msg.nick, msg.params[1])}"
-        core.send(client, Message("NOTICE", (channel.name, text), server))
+        for line in multiline.fallback_texts(record):
+            text = f"[{when} UTC] {_as_read(msg.nick, line)}"
+            core.send(client, Message("NOTICE", (channel.name, text), server))
 
 
 def _as_read(nick: str | None, text: str) -> str:

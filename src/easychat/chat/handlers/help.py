@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
+from easychat.chat import multiline
 from easychat.chat.handlers.monitor import MONITOR_LIMIT
 from easychat.chat.handlers.oper import REASONLEN
 from easychat.chat.identity.accounts import SASL_CHUNK
@@ -150,6 +151,15 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         f"Sends a message to rooms or people, up to {limits.MAX_TARGETS} targets."
         " @#room reaches only its operators, +#room its voiced members and operators.",
         "A message too long to relay with your prefix is refused (417), not cut.",
+    ),
+    "BATCH": (
+        "BATCH +<ref> draft/multiline <target> | BATCH -<ref>",
+        "With the batch and draft/multiline caps: the lines tagged batch=<ref> in between"
+        " (all PRIVMSG or all NOTICE to <target>) are one message, relayed when the batch"
+        " closes, kept whole in history.",
+        f"At most {multiline.MULTILINE_MAX_LINES} lines and {multiline.MULTILINE_MAX_BYTES}"
+        f" bytes; a batch over a limit, or open for {multiline.MULTILINE_TIMEOUT:g} s, is"
+        " discarded with FAIL BATCH.",
     ),
     "NOTICE": (
         "NOTICE <target>{,<target>} :<text>",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from easychat import __version__
 from easychat.chat import config as limits
+from easychat.chat import multiline
 from easychat.chat.errors import IRCError
 from easychat.chat.handlers import messaging, monitor
 from easychat.chat.handlers.channels import join_channel
@@ -56,6 +57,7 @@ HISTORY_CAPS: dict[str, str] = {
 def offered_caps(core: ChatCore) -> dict[str, str]:
     """The capabilities this server offers."""
     caps = dict(SUPPORTED_CAPS)
+    caps[multiline.CAP] = multiline.cap_value()
     if core.history is not None:
         caps.update(HISTORY_CAPS)
     if core.accounts is not None:

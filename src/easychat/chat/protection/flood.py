@@ -38,7 +38,8 @@ HISTORY_BURST = 30
 HISTORY_RATE = 1.0
 
 # Lines a person pastes: these may use the paste reserve (see FloodBucket).
-CHAT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TAGMSG"})
+# BATCH is the `BATCH -` that closes a draft/multiline message (chat/multiline.py).
+CHAT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TAGMSG", "BATCH"})
 
 
 @dataclass(slots=True)
@@ -79,13 +80,22 @@ class FloodBucket:
             self.tokens = self.burst
             self.reserve = min(self.reserve_cap, self.reserve + earned - room)
 
-    def take(self, chat: bool) -> bool:
-        """Spends one token for a line (chat lines may use the reserve)."""
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+    def take(self, chat: bool, cost: float = 1.0) -> bool:
+        """Spends `cost` tokens for a line (chat lines may use the reserve).
+
+        A cost above what the bucket can ever hold is capped at that, so
+        that a costly line waits for a full bucket rather than forever.
+        """
+        cost = min(cost, self.burst + (self.reserve_cap if chat else 0.0))
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
-        if chat and self.reserve >= 1.0:
-            self.reserve -= 1.0
+        if chat and cost > 1.0 and self.tokens + self.reserve >= cost:
+            self.reserve -= cost - self.tokens  # the burst first, then the reserve
+            self.tokens = 0.0
+            return True
+        if chat and self.reserve >= cost:
+            self.reserve -= cost
             return True
         return False
 
@@ -119,6 +129,16 @@ def new_state(config: CoreConfig, now: float) -> FloodState | None:
     return FloodState(FloodBucket.full(config, now), history)
 
 
+def cost(client: Client, msg: Message) -> int:
+    """The tokens a line costs: one, or for the `BATCH -` closing a multiline
+    message, one a line of it (it is one message, but not a cheaper paste)."""
+    if msg.command == "BATCH" and msg.params and msg.params[0].startswith("-"):
+        batch = client.batches.get(msg.params[0][1:])
+        if batch is not None and batch.closed:
+            return max(1, len(batch.lines))
+    return 1
+
+
 def _seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
@@ -143,7 +163,8 @@ def admit(core: ChatCore, client: Client, msg: Message) -> bool:
         if not state.history.take(False):
             return _refuse(core, client, msg, state.history)
     exempt = msg.command in EXEMPT or msg.command in HISTORY_COMMANDS
-    if not state.queue and (exempt or state.bucket.take(msg.command in CHAT_COMMANDS)):
+    chat = msg.command in CHAT_COMMANDS
+    if not state.queue and (exempt or state.bucket.take(chat, cost(client, msg))):
         if not exempt:
             state.refused = 0
         return True
@@ -212,7 +233,8 @@ def drain(core: ChatCore, client: Client) -> None:
     while state.queue and core.clients.get(client.id) is client:
         command = state.queue[0].command
         free = command in EXEMPT or command in HISTORY_COMMANDS  # history paid on arrival
-        if not free and not state.bucket.take(command in CHAT_COMMANDS):
+        chat = command in CHAT_COMMANDS
+        if not free and not state.bucket.take(chat, cost(client, state.queue[0])):
             return
         core.dispatch(client, state.queue.popleft())
     state.refused = 0
