@@ -13,6 +13,7 @@ from easychat.chat.handlers import (
     monitor,
     oper,
     queries,
+    redaction,
     registration,
     who,
 )
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     "NOTICE": Command(messaging.handle_notice, 0),
     "TAGMSG": Command(messaging.handle_tagmsg, 0),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
+    "REDACT": Command(redaction.handle_redact, 2),
     "AWAY": Command(messaging.handle_away, 0),
     "SETNAME": Command(registration.handle_setname, 1),
     # Queries.
