@@ -34,6 +34,7 @@ from easychat.client.input.commands_irc import (
     Mode,
     Notice,
     Quote,
+    Redact,
     Unignore,
 )
 
@@ -146,6 +147,10 @@ CASES: list[tuple[str, Intent]] = [
     ("/ctcp bob version", Ctcp("bob", "VERSION", "")),
     ("/ctcp bob PING 123 456", Ctcp("bob", "PING", "123 456")),
     ("/ctcp #room clientinfo", Ctcp("#room", "CLIENTINFO", "")),
+    # /redact [nick [reason]] and its alias /delete: our own last message by default
+    ("/redact", Redact()),
+    ("/delete", Redact()),
+    ("/redact bob  spam, again", Redact("bob", "spam, again")),
 ]
 
 
@@ -211,6 +216,7 @@ ERRORS: list[tuple[str, str]] = [
     ("/ctcp bob", "Usage: /ctcp nick command [args]"),
     ("/ctcp bob VER\x01SION", "VER\x01SION is not a CTCP command (letters and digits only)."),
     ("/ctcp bob PING a\x01b", "CTCP arguments may not contain the \\x01 delimiter."),
+    ("/redact 9lives", "9lives is not a valid nickname."),
 ]
 
 
@@ -254,6 +260,7 @@ def test_help_lists_every_command() -> None:
         "/ctcp",
         "/close",
         "/clear",
+        "/redact",
         "/help",
     }
 

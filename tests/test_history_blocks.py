@@ -17,7 +17,7 @@ import pytest
 
 from easychat.chat.history import Record, Selector
 from easychat.proto.message import Message
-from easychat.store.history import SQLiteHistory
+from easychat.store.history import SCHEMA_VERSION, SQLiteHistory
 from easychat.store.history_blocks import BLOCK_CAP
 from tests.historyrows import stored_rows
 
@@ -208,7 +208,7 @@ def test_version_3_file_is_migrated_to_blocks(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = SQLiteHistory(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {name for (name,) in store.db.execute("SELECT name FROM sqlite_master")}
     assert "messages" not in tables
     assert "blocks" in tables

@@ -112,7 +112,7 @@ def test_commit_makes_rows_visible_to_other_connections(tmp_path: Path) -> None:
 def test_schema_version_and_wal(tmp_path: Path) -> None:
     """A new file is at the current schema version, in WAL mode."""
     history = SQLiteHistory(tmp_path / "h.db")
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     assert history.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert history.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     history.close()
@@ -169,7 +169,8 @@ def test_version_2_file_is_migrated_to_lines(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     history = SQLiteHistory(path)
     history.db.executescript(
-        "DROP TABLE blocks; CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
+        "DROP TABLE blocks; DROP TABLE redactions;"
+        " CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
         " target TEXT NOT NULL, time_ms INTEGER NOT NULL, command TEXT NOT NULL, source TEXT,"
         " params TEXT NOT NULL, tags TEXT, UNIQUE (target, msgid));"
         " PRAGMA user_version = 2;"

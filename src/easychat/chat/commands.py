@@ -15,6 +15,7 @@ from easychat.chat.handlers import (
     multiline,
     oper,
     queries,
+    redaction,
     registration,
     rename,
     who,
@@ -50,6 +51,7 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 0),
     "BATCH": Command(multiline.handle_batch, 1),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
+    "REDACT": Command(redaction.handle_redact, 2),
     "AWAY": Command(messaging.handle_away, 0),
     "SETNAME": Command(registration.handle_setname, 1),
     # Queries.

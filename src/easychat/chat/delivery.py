@@ -183,6 +183,16 @@ class Delivery:
             self.history.append_line(msgid, time_ms, key, command, line)
             self._uncommitted = True
 
+    def unrecord(self, key: str, msgid: str, time_ms: int, source: str) -> bool:
+        """Removes a stored message (a redaction by `source`) in this turn's transaction.
+
+        Committed with the turn, before its output is sent, like a record.
+        """
+        if self.history is None or not self.history.redact(key, msgid, time_ms, source):
+            return False
+        self._uncommitted = True
+        return True
+
     def event(
         self, channels: Iterable[Channel], recipients: Iterable[Client], msg: Message
     ) -> None:

@@ -107,6 +107,10 @@ class HistoryStore(Protocol):
     ) -> list[tuple[str, int]]:
         """Of `keys`, those with records in the time range, with their latest time."""
 
+    def redact(self, target: str, msgid: str, time_ms: int, source: str) -> bool:
+        """Removes one record (IRCv3 message redaction) in the current transaction,
+        noting who (`source`) and when; False when `target` has no such msgid."""
+
     def private_keys(self, nick_key: str) -> list[str]:
         """The private-conversation keys that involve this casefolded nick."""
 

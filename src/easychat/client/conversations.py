@@ -130,6 +130,27 @@ class Conversation:
             self.lines = deque(_by_time(self.lines, newer), maxlen=SCROLLBACK_LINES)
         return added
 
+    def replace_line(self, msgid: str, change: Callable[[Line], Line]) -> Line | None:
+        """Replaces the line with this msgid by `change(line)`; returns the new line, or None."""
+        for lines in (self.lines, self.history):
+            for index, line in enumerate(lines):
+                if line.msgid == msgid:
+                    lines[index] = new = change(line)
+                    return new
+        return None
+
+    def last_message(self, is_sender: Callable[[Line], bool]) -> Line | None:
+        """The newest message (with a msgid, not deleted) of a sender `is_sender` accepts."""
+        every = itertools.chain(reversed(self.lines), reversed(self.history))
+        return next(
+            (
+                line
+                for line in every
+                if line.msgid and line.kind in UNREAD_KINDS and is_sender(line)
+            ),
+            None,
+        )
+
     def oldest_msgid(self) -> str | None:
         """The msgid of the oldest line that has one: where the page before starts."""
         return next((line.msgid for line in self._all() if line.msgid), None)

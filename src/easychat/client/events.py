@@ -15,6 +15,7 @@ class LineKind(enum.Enum):
     EVENT = "event"  # joins, parts, quits, nick and mode changes: dim one-liners
     INFO = "info"  # server text: welcome, MOTD, WHOIS, NAMES
     ERROR = "error"  # error numerics and failures
+    DELETED = "deleted"  # a message its sender or an operator deleted (REDACT)
 
 
 # The conversation of server status lines (the welcome burst, LUSERS, MOTD),
@@ -165,6 +166,17 @@ class RoomList:
 
 
 @dataclass(frozen=True, slots=True)
+class Redacted:
+    """A message was deleted (IRCv3 REDACT): `msgid` of `conversation`, by `by`."""
+
+    conversation: str
+    msgid: str
+    by: str
+    reason: str | None
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
 class Lag:
     """Our PING took `seconds` to come back (or, with `answered` False, has waited that long)."""
 
@@ -187,5 +199,6 @@ Event = (
     | HistoryFailed
     | RateLimited
     | RoomList
+    | Redacted
     | Lag
 )

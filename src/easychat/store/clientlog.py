@@ -153,6 +153,21 @@ class ClientLog:
             raise
         self._db.execute("COMMIT")
 
+    def redact(self, conversation: str, msgid: str, kind: str, text: str) -> None:
+        """Rewrites a logged message that was deleted (REDACT): its kind and text,
+        so its words are gone from the file and a restart shows it deleted.
+
+        Args:
+            conversation: The room or nick, in any case.
+            msgid: The deleted message's IRCv3 message id.
+            kind: Its new kind ("deleted").
+            text: What it says now, in place of the text.
+        """
+        self._db.execute(
+            "UPDATE lines SET kind = ?, text = ? WHERE conv = ? AND msgid = ?",
+            (kind, text, casefold(conversation), msgid),
+        )
+
     def recent(self, conversation: str, limit: int = 50) -> list[LogEntry]:
         """The last lines of a conversation, oldest first.
 

@@ -208,6 +208,33 @@ class SQLiteHistory(BlockReads):
             self._in_tx = False
             raise HistoryWriteError(str(exc)) from exc
 
+    def redact(self, target: str, msgid: str, time_ms: int, source: str) -> bool:
+        """Removes one record of `target` in the current transaction; False if none.
+
+        Its entry is emptied in its block (offsets of the others stay), so
+        no query returns it again, and `redactions` notes who removed it and
+        when. Like an append, it is durable at the next `commit`, which the
+        server makes before the turn's output (the REDACT) is sent.
+        """
+        place = self._msgid_place(target, msgid)  # flushes what is buffered first
+        if place is None:
+            return False
+        block_id, offset = place >> OFFSET_BITS, place & (blocks.BLOCK_CAP - 1)
+        (body,) = self.db.execute("SELECT body FROM blocks WHERE id = ?", (block_id,)).fetchone()
+        if not self._in_tx:
+            self.db.execute("BEGIN")
+            self._in_tx = True
+        self.db.execute(
+            "UPDATE blocks SET body = ?, count = count - 1 WHERE id = ?",
+            (blocks.remove_at(str(body), offset), block_id),
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO redactions (target, msgid, time_ms, source)"
+            " VALUES (?, ?, ?, ?)",
+            (target, msgid, time_ms, source),
+        )
+        return True
+
     def private_keys(self, nick_key: str) -> list[str]:
         """The private-conversation keys that involve this casefolded nick."""
         self._flush()
@@ -228,6 +255,7 @@ class SQLiteHistory(BlockReads):
                 "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE id < ?", (first_kept,)
             ).fetchone()
             self.db.execute("DELETE FROM blocks WHERE id < ?", (first_kept,))
+            self.db.execute("DELETE FROM redactions WHERE time_ms < ?", (before_ms,))
             row = self.db.execute("SELECT body FROM blocks WHERE id = ?", (first_kept,)).fetchone()
             if end and row is not None:
                 body, held = blocks.remove_before(str(row[0]), end)
@@ -246,6 +274,7 @@ class SQLiteHistory(BlockReads):
                 "SELECT COALESCE(SUM(count), 0) FROM blocks WHERE target = ?", (target,)
             ).fetchone()
             self.db.execute("DELETE FROM blocks WHERE target = ?", (target,))
+            self.db.execute("DELETE FROM redactions WHERE target = ?", (target,))
         return int(removed)
 
     def rename(self, target: str, new: str) -> int:

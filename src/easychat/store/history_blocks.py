@@ -137,6 +137,13 @@ def remove_before(body: str, end: int) -> tuple[str, int]:
     return "\n".join(parts), removed
 
 
+def remove_at(body: str, offset: int) -> str:
+    """The body with the entry at `offset` removed (emptied: the others keep their offsets)."""
+    parts = body.split("\n")
+    parts[offset] = ""
+    return "\n".join(parts)
+
+
 def walk(
     rows: Iterable[tuple[int, str]], *, backwards: bool = False
 ) -> Iterator[tuple[int, Entry]]:

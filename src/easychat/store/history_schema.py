@@ -16,7 +16,7 @@ class HistoryVersionError(Exception):
 
 
 # The schema version this code writes; older files are migrated on open.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # Migration i takes a file from user_version i to i + 1; each runs in one
@@ -105,6 +105,20 @@ MIGRATIONS: tuple[str, ...] = (
         count        INTEGER NOT NULL,
         body         TEXT NOT NULL
     );
+    """,
+    # 5: message redaction (IRCv3 draft/message-redaction). A redacted
+    # record's entry is emptied in its block, as retention does, so no read
+    # ever finds it; this table keeps who redacted which msgid and when
+    # (never the text), for operators and so a redaction is not repeated.
+    """
+    CREATE TABLE redactions (
+        target  TEXT NOT NULL,
+        msgid   TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        source  TEXT NOT NULL,
+        PRIMARY KEY (target, msgid)
+    ) WITHOUT ROWID;
+    CREATE INDEX redactions_time ON redactions (time_ms);
     """,
 )
 

@@ -20,11 +20,13 @@ from easychat.client.events import (
     NickChanged,
     PeerRenamed,
     RateLimited,
+    Redacted,
     Registered,
     RoomList,
     ServerClosed,
     TopicChanged,
 )
+from easychat.client.session.redaction import deleted_line
 from easychat.proto.names import casefold
 from easychat.tui.history import load_history, local_history, merge_page, page_failed, to_local_log
 from easychat.tui.intents_irc import show_room_list
@@ -83,6 +85,8 @@ def handle(app: EasyChatApp, event: Event) -> None:
             chat.refresh_all()
     elif isinstance(event, RoomList):
         show_room_list(app, event)
+    elif isinstance(event, Redacted):
+        redacted(app, chat, event)
     elif isinstance(event, ServerClosed):
         text = f"The server closed the connection: {event.reason}"
         tell_everywhere(chat, text, LineKind.ERROR)
@@ -159,6 +163,29 @@ def show_line(app: EasyChatApp, chat: ChatScreen, line: Line) -> None:
         app.bell()
     if opened is not None:
         load_history(app.session, app.connection, opened)
+
+
+def redacted(app: EasyChatApp, chat: ChatScreen, event: Redacted) -> None:
+    """A deleted message: its line says so (sender and time kept), here and in the local log.
+
+    A msgid this conversation does not hold changes nothing ("clients MUST
+    ignore it").
+    """
+    conv = chat.conversations.get(event.conversation)
+    same = app.session.same if app.session is not None else _same
+    line = (
+        conv.replace_line(event.msgid, lambda old: deleted_line(old, event, same)) if conv else None
+    )
+    if conv is None or line is None:
+        return
+    if app.store is not None:
+        app.store.redact(conv.name, event.msgid, line.kind.value, line.text)
+    if conv is chat.conversations.current:
+        chat.redraw_log("keep")
+
+
+def _same(a: str, b: str) -> bool:
+    return casefold(a) == casefold(b)
 
 
 def tell_everywhere(chat: ChatScreen, text: str, kind: LineKind = LineKind.INFO) -> None:

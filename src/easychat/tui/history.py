@@ -21,7 +21,7 @@ HISTORY_LINES = 50
 HISTORY_PAGE = 50
 
 # Line kinds kept in the local log (server chatter is not).
-_LOGGED = {LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE, LineKind.EVENT}
+_LOGGED = {LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE, LineKind.EVENT, LineKind.DELETED}
 
 
 def local_history(store: ClientLog | None, name: str) -> list[Line]:

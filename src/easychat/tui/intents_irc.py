@@ -11,6 +11,7 @@ from easychat.client.events import Line, LineKind, RoomList
 from easychat.client.input import commands_irc as irc
 from easychat.client.input.split import split_message, text_budget
 from easychat.client.masks import MAX_IGNORES, ban_mask, is_mask
+from easychat.client.session.session import Session
 from easychat.proto.message import Message
 from easychat.store.clientlog import default_log_dir
 from easychat.store.ignores import ignores_path, load_ignores, save_ignores
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
 
 # The commands that go to the server.
 _Sent: TypeAlias = (
-    irc.ListRooms | irc.Mode | irc.Kick | irc.Ban | irc.Invite | irc.Notice | irc.Quote | irc.Ctcp
+    irc.ListRooms
+    | irc.Mode
+    | irc.Kick
+    | irc.Ban
+    | irc.Invite
+    | irc.Notice
+    | irc.Quote
+    | irc.Ctcp
+    | irc.Redact
 )
 
 _IRC_INTENTS = (
@@ -39,6 +48,7 @@ _IRC_INTENTS = (
     irc.Close,
     irc.Clear,
     irc.Ctcp,
+    irc.Redact,
 )
 
 
@@ -142,6 +152,11 @@ def _send(app: EasyChatApp, chat: ChatScreen, intent: _Sent) -> None:
     elif isinstance(intent, irc.Ctcp):
         out.append(session.ctcp_request(intent.target, intent.command, intent.args))
         chat.show_info(f"CTCP {intent.command} sent to {intent.target}")
+    elif isinstance(intent, irc.Redact):
+        redact = _redact(chat, session, intent)
+        if redact is None:
+            return
+        out.append(redact)
     elif isinstance(intent, irc.Mode):
         target = intent.target or here
         if target is None:
@@ -165,6 +180,26 @@ def _send(app: EasyChatApp, chat: ChatScreen, intent: _Sent) -> None:
         elif isinstance(intent, irc.Invite):
             out.append(Message("INVITE", (intent.nick, room)))
     connection.send(out)
+
+
+def _redact(chat: ChatScreen, session: Session, intent: irc.Redact) -> Message | None:
+    """The REDACT of /redact: the last message of ours (or of `intent.nick`) here."""
+    conv = chat.conversations.current
+    if not session.can_redact:
+        chat.show_info("This server does not let messages be deleted.", LineKind.ERROR)
+        return None
+    if conv.kind is ConversationKind.SERVER:
+        chat.show_info("/redact works in a room or a private conversation.", LineKind.ERROR)
+        return None
+    nick = intent.nick
+    line = conv.last_message(
+        (lambda line: line.own) if nick is None else (lambda line: session.same(line.sender, nick))
+    )
+    if line is None or line.msgid is None:
+        whose = "of yours" if nick is None else f"of {nick}"
+        chat.show_info(f"No message {whose} here to delete.", LineKind.ERROR)
+        return None
+    return session.redact(conv.name, line.msgid, intent.reason or None)
 
 
 def _join_listed(chat: ChatScreen, room: str | None) -> None:

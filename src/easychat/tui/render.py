@@ -104,6 +104,10 @@ def render_entry(
     elif line.kind is LineKind.EVENT:
         out.append("· ", style="dim")
         body_style = "dim"
+    elif line.kind is LineKind.DELETED:  # who and when stay; the text is gone
+        out.append(f"<{line.sender}>", style=nick_style)
+        out.append(" ")
+        body_style = "dim italic"
     elif line.kind is LineKind.ERROR:
         out.append("! ", style="bold red")
         body_style = "bold red"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -142,12 +143,15 @@ def send_batch(core: ChatCore, client: Client, target: str, records: list[Record
     for record in records:
         if record.message.command == "TAGMSG" and not tagged:
             continue  # TAGMSG is only ever sent to clients with message-tags
+        named = as_named(record.message, target)
+        if named is not record.message:
+            record = replace(record, message=named)
         if multiline.replay(core, client, record, ref if batched else None):
             continue  # a multiline message: nested in this batch, or its lines
         tags = core.tags_for(record.msgid, record.time_ms, record.tags)
         if batched:
             tags["batch"] = ref
-        core.deliver([client], as_named(record.message, target), tags)
+        core.deliver([client], record.message, tags)
     if batched:
         core.send(client, Message("BATCH", (f"-{ref}",), server))
 

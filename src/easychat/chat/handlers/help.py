@@ -187,6 +187,12 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         f"Changes your real name (at most {limits.REALNAMELEN} bytes). Clients with the"
         " setname capability in your rooms see the change.",
     ),
+    "REDACT": (
+        "REDACT <target> <msgid> [:<reason>]",
+        "Deletes a message from a room or a private conversation (IRCv3"
+        " draft/message-redaction): your own, in a room any as its operator, anywhere as a"
+        " server operator. It leaves the history, and clients with the capability are told.",
+    ),
     # -- Queries ----------------------------------------------------------------
     "WHO": (
         "WHO <mask> [%<fields>[,<token>]]",

@@ -51,6 +51,8 @@ SUPPORTED_CAPS: dict[str, str] = {
 HISTORY_CAPS: dict[str, str] = {
     "draft/chathistory": "",
     "draft/event-playback": "",
+    # REDACT needs the history: it is where the sender of a msgid is known.
+    "draft/message-redaction": "",
 }
 
 

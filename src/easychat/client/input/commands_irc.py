@@ -107,6 +107,14 @@ class Ctcp:
     args: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Redact:
+    """Delete the last message of `nick` (None: our own) in the current conversation."""
+
+    nick: str | None = None
+    reason: str = ""
+
+
 IrcIntent: TypeAlias = (
     ListRooms
     | Mode
@@ -120,6 +128,7 @@ IrcIntent: TypeAlias = (
     | Close
     | Clear
     | Ctcp
+    | Redact
     | Invalid
 )
 
@@ -135,6 +144,7 @@ IRC_COMMAND_HELP: tuple[tuple[str, str], ...] = (
     ("/ignore [nick|mask]", "Hide someone's messages; alone, list who is hidden"),
     ("/unignore nick|mask", "Show someone's messages again"),
     ("/ctcp nick command [args]", "Send a CTCP request: VERSION, PING, ..."),
+    ("/redact [nick [reason]]", "Delete your last message here; an operator: nick's (/delete)"),
     ("/close", "Close this conversation (leaves the room)"),
     ("/clear", "Clear this conversation's log view"),
 )
@@ -260,6 +270,13 @@ def _parse_ctcp(rest: str) -> IrcIntent:
     return Ctcp(target, command.upper(), args)
 
 
+def _parse_redact(rest: str) -> IrcIntent:
+    nick, rest = _word(rest)
+    if nick and not valid_nick(nick, _NO_LENGTH_LIMIT):
+        return Invalid(f"{nick} is not a valid nickname.")
+    return Redact(nick or None, _text(rest))
+
+
 IRC_PARSERS: dict[str, Callable[[str], IrcIntent]] = {
     "list": _parse_list,
     "mode": _parse_mode,
@@ -274,4 +291,6 @@ IRC_PARSERS: dict[str, Callable[[str], IrcIntent]] = {
     "close": _parse_close,
     "clear": _parse_clear,
     "ctcp": _parse_ctcp,
+    "redact": _parse_redact,
+    "delete": _parse_redact,
 }
