@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from easychat.chat.handlers import multiline
@@ -140,12 +140,11 @@ def send_batch(core: ChatCore, client: Client, target: str, records: list[Record
     if batched:
         core.send(client, Message("BATCH", (f"+{ref}", "chathistory", target), server))
     tagged = "message-tags" in client.caps
-    for record in records:
-        if record.message.command == "TAGMSG" and not tagged:
+    for stored in records:
+        if stored.message.command == "TAGMSG" and not tagged:
             continue  # TAGMSG is only ever sent to clients with message-tags
-        named = as_named(record.message, target)
-        if named is not record.message:
-            record = replace(record, message=named)
+        named = as_named(stored.message, target)
+        record = stored if named is stored.message else replace(stored, message=named)
         if multiline.replay(core, client, record, ref if batched else None):
             continue  # a multiline message: nested in this batch, or its lines
         tags = core.tags_for(record.msgid, record.time_ms, record.tags)
