@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from easychat.chat.identity.accounts import SASL_CHUNK, SASL_MAX_BYTES, Account
@@ -9,6 +11,7 @@ from easychat.chat.identity.passwords import hash_password
 from easychat.chat.protection import access
 from easychat.proto import numerics as n
 from easychat.proto.names import casefold
+from easychat.proto.scram import ScramKeys
 from tests.chatcore_harness import CoreDriver, commands
 from tests.ircclient import plain_token as plain
 
@@ -31,6 +34,9 @@ class MemoryAccounts:
         self.rows[casefold(account.name)] = account
         return True
 
+    def set_scram(self, name: str, keys: ScramKeys) -> None:
+        self.rows[casefold(name)] = replace(self.rows[casefold(name)], scram=keys)
+
 
 @pytest.fixture
 def drv() -> CoreDriver:
@@ -51,10 +57,12 @@ def start(drv: CoreDriver, nick: str = "alice") -> int:
     return conn
 
 
-def test_cap_ls_offers_sasl_plain_only_with_accounts(drv: CoreDriver) -> None:
+def test_cap_ls_offers_sasl_only_with_accounts(drv: CoreDriver) -> None:
+    """sasl-3.2: "The value, if present, MUST be a comma (,) separated list of SASL
+    authentication mechanisms." """
     conn = drv.open()
     caps = drv.send(conn, "CAP LS 302")[0].params[-1].split()
-    assert "sasl=PLAIN" in caps
+    assert "sasl=PLAIN,SCRAM-SHA-256" in caps
     assert "draft/account-registration=before-connect" in caps
     assert {"account-tag", "account-notify", "extended-join"} <= set(caps)
     bare = CoreDriver()
@@ -90,7 +98,7 @@ def test_unknown_mechanism_gets_908_then_904(drv: CoreDriver) -> None:
     conn = start(drv)
     reply = drv.send(conn, "AUTHENTICATE SCRAM-SHA-1")
     assert commands(reply) == [n.RPL_SASLMECHS, n.ERR_SASLFAIL]
-    assert reply[0].params[1] == "PLAIN"
+    assert reply[0].params[1] == "PLAIN,SCRAM-SHA-256"
 
 
 def test_abort_is_906(drv: CoreDriver) -> None:

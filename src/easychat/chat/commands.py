@@ -20,7 +20,7 @@ from easychat.chat.handlers import (
     rename,
     who,
 )
-from easychat.chat.identity import accounts
+from easychat.chat.identity import accounts, sasl
 
 COMMANDS: dict[str, Command] = {
     # Allowed before registration.
@@ -31,7 +31,7 @@ COMMANDS: dict[str, Command] = {
     "PING": Command(registration.handle_ping, 1, before_registration=True),
     "PONG": Command(registration.handle_pong, 0, before_registration=True),
     "QUIT": Command(registration.handle_quit, 0, before_registration=True),
-    "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
+    "AUTHENTICATE": Command(sasl.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True),
     # Rooms.
     "JOIN": Command(channels.handle_join, 1),

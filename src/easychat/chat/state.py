@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from easychat.proto.names import casefold, is_mute, mask_matches
 
 if TYPE_CHECKING:
+    from easychat.chat.identity.scram import ScramExchange
     from easychat.chat.multiline import OpenBatch
     from easychat.chat.protection.flood import FloodState
 
@@ -44,6 +45,7 @@ class Client:
     account: str | None = None  # the account logged in to (SASL or REGISTER)
     sasl_mech: str | None = None  # the SASL mechanism under way
     sasl_buffer: str = ""  # base64 received so far in AUTHENTICATE chunks
+    sasl_scram: ScramExchange | None = None  # a SCRAM exchange's state, past client-first
     oper_name: str | None = None  # the --oper name used with OPER, once it succeeded
     # Rooms that hold an invitation for this connection, so that it leaves
     # none behind in rooms that outlive it (chat/rooms.py).

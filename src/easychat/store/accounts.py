@@ -8,10 +8,11 @@ from pathlib import Path
 from easychat.chat.identity.accounts import Account
 from easychat.chat.protection.access import Kline
 from easychat.proto.names import casefold
+from easychat.proto.scram import ScramKeys
 
 # The accounts schema this code writes, kept in its own table (not the
 # file's user_version, which belongs to the history schema).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Migration i takes the accounts schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -34,6 +35,20 @@ _MIGRATIONS: tuple[str, ...] = (
         expires REAL
     ) WITHOUT ROWID;
     """,
+    # 3: SCRAM-SHA-256 keys (RFC 5802 section 5: salt, iteration count,
+    # StoredKey, ServerKey). NULL for accounts made before: their next PLAIN
+    # login fills them in, once the password is known again.
+    """
+    ALTER TABLE accounts ADD COLUMN scram_salt BLOB;
+    ALTER TABLE accounts ADD COLUMN scram_iterations INTEGER;
+    ALTER TABLE accounts ADD COLUMN scram_stored_key BLOB;
+    ALTER TABLE accounts ADD COLUMN scram_server_key BLOB;
+    """,
+)
+
+_COLUMNS = (
+    "name, password_hash, email, created_ms,"
+    " scram_salt, scram_iterations, scram_stored_key, scram_server_key"
 )
 
 
@@ -79,25 +94,45 @@ class SQLiteAccounts:
     def get(self, name: str) -> Account | None:
         """The account called `name` (casefolded), if any."""
         row = self.db.execute(
-            "SELECT name, password_hash, email, created_ms FROM accounts WHERE folded = ?",
-            (casefold(name),),
+            f"SELECT {_COLUMNS} FROM accounts WHERE folded = ?", (casefold(name),)
         ).fetchone()
-        return None if row is None else Account(str(row[0]), str(row[1]), row[2], int(row[3]))
+        if row is None:
+            return None
+        name, password_hash, email, created_ms, salt, iterations, stored, server = row
+        keys = None
+        if salt is not None and iterations is not None and stored is not None and server:
+            keys = ScramKeys(bytes(salt), int(iterations), bytes(stored), bytes(server))
+        return Account(str(name), str(password_hash), email, int(created_ms), keys)
 
     def create(self, account: Account) -> bool:
         """Stores a new account; False when its name is taken."""
+        keys = account.scram
+        scram = (
+            (None, None, None, None)
+            if keys is None
+            else (keys.salt, keys.iterations, keys.stored_key, keys.server_key)
+        )
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created_ms)"
-            " VALUES (?, ?, ?, ?, ?)",
+            f"INSERT OR IGNORE INTO accounts (folded, {_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 casefold(account.name),
                 account.name,
                 account.password_hash,
                 account.email,
                 account.created_ms,
+                *scram,
             ),
         )
         return cursor.rowcount == 1
+
+    def set_scram(self, name: str, keys: ScramKeys) -> None:
+        """Gives the account called `name` its SCRAM keys."""
+        self.db.execute(
+            "UPDATE accounts SET scram_salt = ?, scram_iterations = ?, scram_stored_key = ?,"
+            " scram_server_key = ? WHERE folded = ?",
+            (keys.salt, keys.iterations, keys.stored_key, keys.server_key, casefold(name)),
+        )
 
     # -- K-lines (the core's KlineStore) ------------------------------------
 

@@ -75,11 +75,14 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         "Disconnects. People in your rooms see `Quit: <reason>`.",
     ),
     "AUTHENTICATE": (
-        "AUTHENTICATE PLAIN, then AUTHENTICATE <base64> ... (or + or *)",
-        "IRCv3 SASL login with the PLAIN mechanism, when the server has accounts: send"
-        f" `authzid NUL account NUL password` in base64, in chunks of {SASL_CHUNK} bytes"
-        f" (a chunk of exactly {SASL_CHUNK} is followed by AUTHENTICATE +).",
-        "AUTHENTICATE * aborts (906). Success is 900 and 903; a wrong password 904.",
+        "AUTHENTICATE PLAIN|SCRAM-SHA-256, then AUTHENTICATE <base64> ... (or + or *)",
+        "IRCv3 SASL login, when the server has accounts. PLAIN sends"
+        " `authzid NUL account NUL password`; SCRAM-SHA-256 (RFC 7677, no channel binding)"
+        " proves the password without sending it, and ends with AUTHENTICATE +.",
+        f"Each message goes in base64 chunks of {SASL_CHUNK} bytes (a chunk of exactly"
+        f" {SASL_CHUNK} is followed by AUTHENTICATE +).",
+        "AUTHENTICATE * aborts (906). Success is 900 and 903; a wrong password 904. An"
+        " account made before SCRAM-SHA-256 needs one PLAIN login first.",
     ),
     "REGISTER": (
         "REGISTER <account>|* <email>|* <password>",

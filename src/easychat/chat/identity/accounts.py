@@ -1,9 +1,7 @@
-"""Provides accounts: the AccountStore interface, SASL PLAIN, REGISTER, nick ownership, PASS."""
+"""Provides accounts: the AccountStore interface, logging in, REGISTER, nick ownership, PASS."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hmac
 import logging
@@ -18,6 +16,8 @@ from easychat.chat.protection import access
 from easychat.proto import numerics as n
 from easychat.proto.message import Message
 from easychat.proto.names import casefold, valid_nick
+from easychat.proto.scram import MECHANISM as SCRAM
+from easychat.proto.scram import ScramKeys, derive_keys
 
 if TYPE_CHECKING:
     from easychat.chat.core import ChatCore
@@ -27,7 +27,9 @@ log = logging.getLogger("easychat.access")
 
 # Capabilities offered when the server has an account store.
 ACCOUNT_CAPS: dict[str, str] = {
-    "sasl": "PLAIN",
+    # sasl-3.2: "The value, if present, MUST be a comma (,) separated list of
+    # SASL authentication mechanisms."
+    "sasl": f"PLAIN,{SCRAM}",
     # before-connect: REGISTER works before NICK/USER complete registration.
     "draft/account-registration": "before-connect",
     "account-tag": "",
@@ -37,8 +39,9 @@ ACCOUNT_CAPS: dict[str, str] = {
 
 # sasl-3.1: "The response is encoded in Base64 (RFC 4648), then split to
 # 400-byte chunks". A PLAIN response (two names of NICKLEN and a password)
-# fits in one; four chunks leave room for long passwords and stop a client
-# from growing its buffer for ever.
+# or a SCRAM message (a name, nonces and a proof) fits in one; four chunks
+# leave room for long passwords and stop a client from growing its buffer
+# for ever.
 SASL_CHUNK = 400
 SASL_MAX_BYTES = 4 * SASL_CHUNK
 
@@ -55,12 +58,18 @@ def _dummy_hash() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A registered account; its name is also the nick it owns."""
+    """A registered account; its name is also the nick it owns.
+
+    `scram` holds its SCRAM-SHA-256 keys (RFC 5802: salt, iteration count,
+    StoredKey, ServerKey), made when the account is created or, for an
+    account older than SCRAM here, at its next PLAIN login.
+    """
 
     name: str
     password_hash: str
     email: str | None
     created_ms: int
+    scram: ScramKeys | None = None
 
 
 class AccountStore(Protocol):
@@ -71,6 +80,9 @@ class AccountStore(Protocol):
 
     def create(self, account: Account) -> bool:
         """Stores a new account; False when the name is taken."""
+
+    def set_scram(self, name: str, keys: ScramKeys) -> None:
+        """Gives the account called `name` its SCRAM keys (it exists)."""
 
 
 # -- the server password ----------------------------------------------------
@@ -116,8 +128,7 @@ def admit(core: ChatCore, client: Client) -> bool:
         # sasl-3.1: "If the client completes registration ... while the SASL
         # authentication is still in progress, the server SHOULD abort it and
         # send a 906 numeric, then register the client without authentication."
-        client.sasl_mech = None
-        client.sasl_buffer = ""
+        end_sasl(client)
         core.reply(client, n.ERR_SASLABORTED, "SASL authentication aborted")
     assert client.nick is not None
     if nick_owner(core, client, client.nick) is not None:
@@ -158,12 +169,15 @@ def check_nick(core: ChatCore, client: Client, nick: str) -> None:
 # -- logging in ------------------------------------------------------------------
 
 
-def login(core: ChatCore, client: Client, account: str) -> None:
-    """Marks `client` as logged in: 900, and ACCOUNT to account-notify peers."""
+def login(core: ChatCore, client: Client, account: str, how: str) -> None:
+    """Marks `client` as logged in: 900, and ACCOUNT to account-notify peers.
+
+    `how` (a SASL mechanism, or REGISTER) goes in the log line.
+    """
     client.account = account
     mask = f"{client.name}!{client.user or '*'}@{client.host}"
     core.reply(client, n.RPL_LOGGEDIN, mask, account, f"You are now logged in as {account}")
-    log.info("%s from %s logged in as %s", client.name, client.host, account)
+    log.info("%s from %s logged in as %s with %s", client.name, client.host, account, how)
     if client.registered:
         everyone = {
             client,
@@ -178,89 +192,55 @@ def _login_keys(client: Client, name: str) -> tuple[str, ...]:
     return (f"ip:{client.host}", f"account:{casefold(name)}")
 
 
-def check_login(core: ChatCore, client: Client, name: str, password: str) -> Account | None:
-    """The account when `password` is right, else None; counts and throttles failures.
+def login_allowed(core: ChatCore, client: Client, name: str) -> tuple[str, ...]:
+    """The throttle keys of a login attempt as `name`, once it may be tried at all.
 
     Raises:
-        IRCError: 904 when this IP or account failed too often lately.
+        IRCError: 904 when this IP or account failed too often lately, or the
+            name is a local Unix user's.
     """
-    assert core.accounts is not None
-    now = core.clock()
     keys = _login_keys(client, name)
-    wait = core.access.wait(keys, now)
+    wait = core.access.wait(keys, core.clock())
     if wait > 0:
         log.warning("login as %s from %s throttled for %.0f s", name, client.host, wait)
         raise IRCError(n.ERR_SASLFAIL, f"Too many failed logins, try again in {int(wait) + 1} s")
     if not unixusers.check_account(core, client, name):
         log.warning("login as %s from %s refused: a local Unix user's name", name, client.host)
         raise IRCError(n.ERR_SASLFAIL, "That account name is a local Unix user's login")
+    return keys
+
+
+def check_login(core: ChatCore, client: Client, name: str, password: str) -> Account | None:
+    """The account when `password` is right, else None; counts and throttles failures.
+
+    An account without SCRAM keys gets them now that its password is known
+    (one PBKDF2, ITERATIONS rounds, on this login only).
+
+    Raises:
+        IRCError: 904 when this IP or account failed too often lately.
+    """
+    assert core.accounts is not None
+    keys = login_allowed(core, client, name)
     account = core.accounts.get(casefold(name))
     stored = account.password_hash if account is not None else _dummy_hash()
     if verify_password(password, stored) and account is not None:
         core.access.succeeded(keys)
+        if account.scram is None:
+            account = replace(account, scram=derive_keys(password))
+            assert account.scram is not None
+            core.accounts.set_scram(account.name, account.scram)
+            log.info("account %s: %s keys made at its PLAIN login", account.name, SCRAM)
         return account
-    core.access.failed(keys, now)
+    core.access.failed(keys, core.clock())
     log.warning("failed login as %s from %s", name, client.host)
     return None
 
 
-# -- SASL -------------------------------------------------------------------------
-
-
-def handle_authenticate(core: ChatCore, client: Client, msg: Message) -> None:
-    """AUTHENTICATE <mechanism> | <base64 chunk> | + | * (IRCv3 sasl-3.1, PLAIN).
-
-    "If the client attempts to issue the AUTHENTICATE command after already
-    authenticating successfully, the server MUST reject it with a 907 numeric."
-    "The client can abort an authentication by sending an asterisk as the
-    data. The server will send a 906 numeric."
-    """
-    data = msg.params[0]
-    if client.account is not None:
-        raise IRCError(n.ERR_SASLALREADY, "You have already authenticated using SASL")
-    if data == "*":
-        client.sasl_mech = None
-        client.sasl_buffer = ""
-        raise IRCError(n.ERR_SASLABORTED, "SASL authentication aborted")
-    if core.accounts is None:
-        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
-    if client.sasl_mech is None:
-        if data.upper() != "PLAIN":
-            core.reply(client, n.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms")
-            raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
-        client.sasl_mech = "PLAIN"
-        client.sasl_buffer = ""
-        core.send(client, Message("AUTHENTICATE", ("+",)))
-        return
-    if len(data) > SASL_CHUNK or len(client.sasl_buffer) + len(data) > SASL_MAX_BYTES:
-        client.sasl_mech = None
-        client.sasl_buffer = ""
-        raise IRCError(n.ERR_SASLTOOLONG, "SASL message too long")
-    if data != "+":
-        client.sasl_buffer += data
-    if len(data) == SASL_CHUNK:
-        return  # "If the last chunk was exactly 400 bytes long, it must also be followed by +"
-    payload = client.sasl_buffer
+def end_sasl(client: Client) -> None:
+    """Forgets the SASL exchange under way, if any."""
     client.sasl_mech = None
     client.sasl_buffer = ""
-    _plain(core, client, payload)
-
-
-def _plain(core: ChatCore, client: Client, payload: str) -> None:
-    """RFC 4616 PLAIN: `authzid NUL authcid NUL passwd`, base64-encoded."""
-    try:
-        raw = base64.b64decode(payload, validate=True)
-        authzid, authcid, password = (part.decode("utf-8") for part in raw.split(b"\0"))
-    except (binascii.Error, ValueError):
-        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed") from None
-    if authzid and casefold(authzid) != casefold(authcid):
-        # Logging in as someone else (authorization identity) is not offered.
-        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
-    account = check_login(core, client, authcid, password)
-    if account is None:
-        raise IRCError(n.ERR_SASLFAIL, "SASL authentication failed")
-    login(core, client, account.name)
-    core.reply(client, n.RPL_SASLSUCCESS, "SASL authentication successful")
+    client.sasl_scram = None
 
 
 # -- REGISTER (draft/account-registration) ----------------------------------------
@@ -318,13 +298,15 @@ def handle_register(core: ChatCore, client: Client, msg: Message) -> None:
         return _register_fail(core, client, "TEMPORARILY_UNAVAILABLE", name, text)
     core.access.failed(key, now)  # every attempt counts, not only failures
     _, time_ms = core.stamp()
-    account = Account(name, hash_password(password), None if email == "*" else email, time_ms)
+    # The SCRAM keys now, while the password is known (RFC 5802 section 5).
+    address = None if email == "*" else email
+    account = Account(name, hash_password(password), address, time_ms, derive_keys(password))
     if not core.accounts.create(account):  # taken since the check (another writer of the file)
         return _register_fail(core, client, "ACCOUNT_EXISTS", name, "Account already exists")
     log.info("account %s registered from %s", name, client.host)
     server = core.config.server_name
     core.send(client, Message("REGISTER", ("SUCCESS", name, "Account created"), server))
-    login(core, client, name)
+    login(core, client, name, "REGISTER")
 
 
 def _register_fail(core: ChatCore, client: Client, code: str, account: str, text: str) -> None:

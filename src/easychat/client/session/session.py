@@ -104,12 +104,15 @@ class Session(
         # After a reconnect our old nick may still be held by the dead
         # connection until the server notices; then take `nick_` instead.
         self.alt_nick_on_collision = False
-        # Logging in (client/session/auth.py): SASL PLAIN, else PASS; or REGISTER.
+        # Logging in (client/session/auth.py): SASL SCRAM-SHA-256 or PLAIN, else PASS; or REGISTER.
         self.password = password or None
         self.create_account = create_account
         self.account: str | None = None
         self._auth_pending = False
         self._offered: set[str] = set()
+        self.sasl_mechanisms: set[str] = set()
+        self._scram = None
+        self._sasl_in = ""
         self._out: list[Message] = []
         self._batches = {}
         self._history_pending = deque(maxlen=MAX_PENDING_HISTORY)
@@ -179,7 +182,10 @@ class Session(
         sub = msg.params[1].upper()
         if sub == "LS":
             for item in msg.params[-1].split():
-                self._offered.add(item.split("=", 1)[0])
+                name, _, value = item.partition("=")
+                self._offered.add(name)
+                if name == "sasl":
+                    self.sasl_mechanisms = {mech.upper() for mech in value.split(",") if mech}
             if msg.params[2] == "*":
                 return []  # more LS lines follow
             wanted = sorted((WANTED_CAPS | self.auth_caps()) & self._offered)
