@@ -8,6 +8,7 @@ from easychat.chat.handlers import (
     channels,
     chathistory,
     help,
+    markread,
     messaging,
     modes,
     monitor,
@@ -45,6 +46,7 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 0),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "AWAY": Command(messaging.handle_away, 0),
+    "MARKREAD": Command(markread.handle_markread, 0),
     "SETNAME": Command(registration.handle_setname, 1),
     # Queries.
     "WHO": Command(who.handle_who, 1),

@@ -54,6 +54,8 @@ class Client:
     first_seq: int = 0
     local: bool = False  # arrived over the Unix socket: no IP, no per-IP limits
     unix_user: str | None = None  # its login, from the kernel (SO_PEERCRED)
+    # Read markers while not logged in (chat/readmarkers.py): folded target -> ms.
+    read_markers: dict[str, int] = field(default_factory=dict)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)
