@@ -172,6 +172,18 @@ class Lag:
     answered: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class ReadMarker:
+    """The user's account has read `target` up to the message of time `seen` (draft/read-marker).
+
+    From the server on JOIN, on asking, and whenever one of the account's
+    clients (this one too) marks the conversation read.
+    """
+
+    target: str
+    seen: float
+
+
 Event = (
     Line
     | Registered
@@ -188,4 +200,5 @@ Event = (
     | RateLimited
     | RoomList
     | Lag
+    | ReadMarker
 )

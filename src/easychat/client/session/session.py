@@ -24,6 +24,7 @@ from easychat.client.session.history import (
 from easychat.client.session.lag import LagMixin
 from easychat.client.session.numerics import NumericsMixin
 from easychat.client.session.peers import PeersMixin
+from easychat.client.session.readmarker import READ_MARKER_CAP, ReadMarkerMixin
 from easychat.client.session.roomlist import RoomListMixin
 from easychat.client.session.rooms import Member, Room, RoomsMixin
 from easychat.proto.message import Message
@@ -53,6 +54,7 @@ WANTED_CAPS = frozenset(
         "setname",
         "invite-notify",
         HISTORY_CAP,
+        READ_MARKER_CAP,
     }
 )
 
@@ -68,6 +70,7 @@ class Session(
     PeersMixin,
     RoomListMixin,
     LagMixin,
+    ReadMarkerMixin,
 ):
     """Client-side IRC state machine.
 
