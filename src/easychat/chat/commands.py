@@ -9,6 +9,7 @@ from easychat.chat.handlers import (
     chathistory,
     chghost,
     help,
+    markread,
     messaging,
     modes,
     monitor,
@@ -53,6 +54,7 @@ COMMANDS: dict[str, Command] = {
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "REDACT": Command(redaction.handle_redact, 2),
     "AWAY": Command(messaging.handle_away, 0),
+    "MARKREAD": Command(markread.handle_markread, 0),
     "SETNAME": Command(registration.handle_setname, 1),
     # Queries.
     "WHO": Command(who.handle_who, 1),

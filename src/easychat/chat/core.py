@@ -23,6 +23,7 @@ from easychat.chat.nickhistory import NickHistory
 from easychat.chat.protection import flood
 from easychat.chat.protection.access import Access, KlineStore
 from easychat.chat.protection.iplimits import IPLimits
+from easychat.chat.readmarkers import ReadMarkers, ReadMarkerStore
 from easychat.chat.rooms import RoomStore, restore_all
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
@@ -69,6 +70,7 @@ class ChatCore(Delivery, Labelling):
         *,
         klines: KlineStore | None = None,
         rooms: RoomStore | None = None,
+        read_markers: ReadMarkerStore | None = None,
         timer: Callable[[], float] | None = None,
         unix_users: Callable[[str], bool] | None = None,
     ) -> None:
@@ -105,6 +107,7 @@ class ChatCore(Delivery, Labelling):
         self.room_store = rooms  # kept rooms (chat/rooms.py), restored empty
         if rooms is not None:
             restore_all(self, rooms)
+        self.read_markers = ReadMarkers(read_markers)  # draft/read-marker
         # Times never go backwards, so history ids and times agree.
         self._last_ms = history.last_time_ms() if history is not None else 0
         self._batches = 0

@@ -63,6 +63,8 @@ class Client:
     # draft/multiline batches it has open, or closed and awaiting flood
     # control, by reference (chat/multiline.py).
     batches: dict[str, OpenBatch] = field(default_factory=dict)
+    # Read markers while not logged in (chat/readmarkers.py): folded target -> ms.
+    read_markers: dict[str, int] = field(default_factory=dict)
     # (id,), one tuple for the connection's life: the fast path addresses
     # private messages with it, so the shell coalesces a run of them.
     ids: tuple[int, ...] = field(init=False, repr=False)

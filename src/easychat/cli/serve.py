@@ -47,6 +47,7 @@ from easychat.store.clientlog import default_log_dir
 from easychat.store.history import HistoryVersionError, SQLiteHistory
 from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
+from easychat.store.readmarkers import ReadMarkersVersionError, SQLiteReadMarkers
 from easychat.store.rooms import RoomsVersionError, SQLiteRooms
 
 BASE_SERVE_OPTIONS = (
@@ -192,6 +193,14 @@ def open_rooms(history: SQLiteHistory) -> SQLiteRooms:
         raise SettingsError(f"--db: cannot open rooms in {history.path}: {exc}") from None
 
 
+def open_read_markers(history: SQLiteHistory) -> SQLiteReadMarkers:
+    """The accounts' read markers, in the history file on the history's connection."""
+    try:
+        return SQLiteReadMarkers(history.db)
+    except (sqlite3.Error, ReadMarkersVersionError) as exc:
+        raise SettingsError(f"--db: cannot open read markers in {history.path}: {exc}") from None
+
+
 def setup_logging(level: str, console: Console, tty: bool) -> None:
     """Timestamped log lines on `console`: rich on a terminal, plain text otherwise.
 
@@ -295,6 +304,7 @@ def run(settings: dict[str, Any], console: Console, tty: bool) -> int:
         accounts=accounts,
         klines=accounts,
         rooms=rooms,
+        read_markers=open_read_markers(history),
         unix_users=is_local_user if unix is not None else None,
     )
     server = Server(

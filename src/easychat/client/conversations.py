@@ -74,6 +74,9 @@ class Conversation:
     # Where the user stopped reading when they came back (a previous run):
     # later lines are new, under a marker, until they switch away.
     new_after: float | None = None
+    # The newest time the server has this conversation read up to
+    # (draft/read-marker, client/readmarkers.py): what we sent or were told.
+    marked: float = 0.0
 
     def newest_time(self) -> float:
         """The time of the newest line held, 0 when there are none."""

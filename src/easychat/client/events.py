@@ -184,6 +184,18 @@ class Lag:
     answered: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class ReadMarker:
+    """The user's account has read `target` up to the message of time `seen` (draft/read-marker).
+
+    From the server on JOIN, on asking, and whenever one of the account's
+    clients (this one too) marks the conversation read.
+    """
+
+    target: str
+    seen: float
+
+
 Event = (
     Line
     | Registered
@@ -201,4 +213,5 @@ Event = (
     | RoomList
     | Redacted
     | Lag
+    | ReadMarker
 )

@@ -30,6 +30,7 @@ from easychat.tui.intents import palette_commands, run_typed
 from easychat.tui.intents_irc import load_ignore_list
 from easychat.tui.keys import read_esc_digit_as_alt
 from easychat.tui.network import LAG_INTERVAL, LOGIN_TIMEOUT, stay_connected
+from easychat.tui.readmarkers import READ_SYNC_INTERVAL, sync_read
 from easychat.tui.screens.chat import ChatScreen
 from easychat.tui.screens.login import LoginScreen
 from easychat.tui.state import save_read_marks
@@ -133,6 +134,7 @@ class EasyChatApp(App[None]):
             self.theme = self.settings.theme
         self.push_screen(self.login)
         load_ignore_list(self)
+        self.set_interval(READ_SYNC_INTERVAL, lambda: sync_read(self))  # draft/read-marker
         if self.settings.auto:
             self.call_after_refresh(self.login.submit)
 

@@ -20,6 +20,7 @@ from easychat.client.events import (
     NickChanged,
     PeerRenamed,
     RateLimited,
+    ReadMarker,
     Redacted,
     Registered,
     RoomList,
@@ -30,6 +31,7 @@ from easychat.client.session.redaction import deleted_line
 from easychat.proto.names import casefold
 from easychat.tui.history import load_history, local_history, merge_page, page_failed, to_local_log
 from easychat.tui.intents_irc import show_room_list
+from easychat.tui.readmarkers import ask_marker, marker_received
 from easychat.tui.screens.chat import ChatScreen
 from easychat.tui.state import came_back, joined, left, reopen_private
 
@@ -87,6 +89,8 @@ def handle(app: EasyChatApp, event: Event) -> None:
         show_room_list(app, event)
     elif isinstance(event, Redacted):
         redacted(app, chat, event)
+    elif isinstance(event, ReadMarker):
+        marker_received(chat, event)
     elif isinstance(event, ServerClosed):
         text = f"The server closed the connection: {event.reason}"
         tell_everywhere(chat, text, LineKind.ERROR)
@@ -163,6 +167,7 @@ def show_line(app: EasyChatApp, chat: ChatScreen, line: Line) -> None:
         app.bell()
     if opened is not None:
         load_history(app.session, app.connection, opened)
+        ask_marker(app, opened)
 
 
 def redacted(app: EasyChatApp, chat: ChatScreen, event: Redacted) -> None:

@@ -10,6 +10,7 @@ from easychat.client.events import Joined, Left, Line, LineKind
 from easychat.proto.message import Message
 from easychat.store.clientstate import ClientState, ReadMark
 from easychat.tui.history import load_history, local_history
+from easychat.tui.readmarkers import ask_marker
 from easychat.tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def reopen_private(app: EasyChatApp, chat: ChatScreen) -> None:
         )
         came_back(app.state, chat, conv)
         load_history(app.session, app.connection, conv)
+        ask_marker(app, conv)
 
 
 def joined(app: EasyChatApp, chat: ChatScreen, event: Joined) -> Conversation | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from easychat.chat import config as limits
 from easychat.chat import rooms
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import messaging, oper, rename
+from easychat.chat.handlers import markread, messaging, oper, rename
 from easychat.chat.handlers.chathistory import replay_on_join
 from easychat.chat.state import Channel
 from easychat.proto import numerics as n
@@ -94,7 +95,9 @@ def join_channel(core: ChatCore, client: Client, name: str, key: str | None) -> 
     if channel.topic:
         send_topic(core, client, channel)
     if "no-implicit-names" not in client.caps:  # that client asks with NAMES when it wants
-        send_names(core, client, channel)
+        send_names(core, client, channel, before_end=markread.send_on_join)
+    else:
+        markread.send_on_join(core, client, channel)
     replay_on_join(core, client, channel)
 
 
@@ -189,8 +192,15 @@ def handle_names(core: ChatCore, client: Client, msg: Message) -> None:
             core.reply(client, n.RPL_ENDOFNAMES, name, "End of /NAMES list")
 
 
-def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
+def send_names(
+    core: ChatCore,
+    client: Client,
+    channel: Channel,
+    before_end: Callable[[ChatCore, Client, Channel], None] | None = None,
+) -> None:
     """RPL_NAMREPLY lines (split to fit 512 bytes) and RPL_ENDOFNAMES.
+
+    `before_end` adds what must come before RPL_ENDOFNAMES (a JOIN's MARKREAD).
 
     With userhost-in-names each name is `nick!user@host`, and with
     multi-prefix it carries every prefix (see `Channel.shown_prefix`).
@@ -218,6 +228,8 @@ def send_names(core: ChatCore, client: Client, channel: Channel) -> None:
         size += width + 1
     if line:
         core.reply(client, n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+    if before_end is not None:
+        before_end(core, client, channel)
     core.reply(client, n.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 

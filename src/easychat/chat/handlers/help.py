@@ -180,6 +180,13 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         "Also BETWEEN <target> <ref> <ref> <limit> and TARGETS <timestamp> <timestamp> <limit>."
         " A room's history is for its members only.",
     ),
+    "MARKREAD": (
+        "MARKREAD <target> [timestamp=<time>]",
+        "With a time, marks a room or private conversation read up to that message; without,"
+        " asks where it is marked read (* for nowhere). The marker only moves forward.",
+        "It belongs to your account, so all your connections are told of it (and of it on"
+        " JOIN) with draft/read-marker; without an account it lasts as long as the connection.",
+    ),
     "AWAY": (
         "AWAY [:<text>]",
         f"With text marks you away (cut to {limits.AWAYLEN} bytes): people who message you"

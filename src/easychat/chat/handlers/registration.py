@@ -10,7 +10,7 @@ from easychat import __version__
 from easychat.chat import config as limits
 from easychat.chat import multiline
 from easychat.chat.errors import IRCError
-from easychat.chat.handlers import messaging, monitor
+from easychat.chat.handlers import markread, messaging, monitor
 from easychat.chat.handlers.channels import join_channel
 from easychat.chat.handlers.messaging import fit_bytes
 from easychat.chat.identity import accounts, unixusers
@@ -62,6 +62,7 @@ def offered_caps(core: ChatCore) -> dict[str, str]:
     caps[multiline.CAP] = multiline.cap_value()
     if core.history is not None:
         caps.update(HISTORY_CAPS)
+        caps.update(markread.READ_MARKER_CAPS)
     if core.accounts is not None:
         caps.update(accounts.ACCOUNT_CAPS)
     elif core.unix_users is not None:

@@ -24,6 +24,7 @@ from easychat.client.session.history import (
 from easychat.client.session.lag import LagMixin
 from easychat.client.session.numerics import NumericsMixin
 from easychat.client.session.peers import PeersMixin
+from easychat.client.session.readmarker import READ_MARKER_CAP, ReadMarkerMixin
 from easychat.client.session.redaction import REDACTION_CAP, RedactionMixin
 from easychat.client.session.roomlist import RoomListMixin
 from easychat.client.session.rooms import Member, Room, RoomsMixin
@@ -55,6 +56,7 @@ WANTED_CAPS = frozenset(
         "invite-notify",
         HISTORY_CAP,
         REDACTION_CAP,
+        READ_MARKER_CAP,
     }
 )
 
@@ -71,6 +73,7 @@ class Session(
     RoomListMixin,
     RedactionMixin,
     LagMixin,
+    ReadMarkerMixin,
 ):
     """Client-side IRC state machine.
 
