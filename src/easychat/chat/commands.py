@@ -14,6 +14,7 @@ from easychat.chat.handlers import (
     oper,
     queries,
     registration,
+    search,
     who,
 )
 from easychat.chat.identity import accounts
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     "NOTICE": Command(messaging.handle_notice, 0),
     "TAGMSG": Command(messaging.handle_tagmsg, 0),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
+    "SEARCH": Command(search.handle_search, 1),
     "AWAY": Command(messaging.handle_away, 0),
     "SETNAME": Command(registration.handle_setname, 1),
     # Queries.

@@ -24,6 +24,7 @@ from easychat.chat.protection import flood
 from easychat.chat.protection.access import Access, KlineStore
 from easychat.chat.protection.iplimits import IPLimits
 from easychat.chat.rooms import RoomStore, restore_all
+from easychat.chat.search import SearchIndex
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
@@ -69,6 +70,7 @@ class ChatCore(Delivery, Labelling):
         *,
         klines: KlineStore | None = None,
         rooms: RoomStore | None = None,
+        search: SearchIndex | None = None,
         timer: Callable[[], float] | None = None,
         unix_users: Callable[[str], bool] | None = None,
     ) -> None:
@@ -93,6 +95,7 @@ class ChatCore(Delivery, Labelling):
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
+        self.search = search  # the full-text index of the history (SEARCH)
         self.accounts = accounts
         self.unix_users = unix_users
         self.access = Access()  # failed-login throttles, K-lines

@@ -160,6 +160,14 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         "Also BETWEEN <target> <ref> <ref> <limit> and TARGETS <timestamp> <timestamp> <limit>."
         " A room's history is for its members only.",
     ),
+    "SEARCH": (
+        "SEARCH <attribute>=<value>[;<attribute>=<value>...]",
+        "Searches stored PRIVMSGs and NOTICEs (soju.im/search), when the server keeps history."
+        " Attributes: text (every word must occur), in (a room or a nick), from (a nick),"
+        " after and before (server times, inclusive), limit.",
+        "Only your rooms and your own private conversations are searched; results come as a"
+        " soju.im/search batch, oldest first.",
+    ),
     "AWAY": (
         "AWAY [:<text>]",
         f"With text marks you away (cut to {limits.AWAYLEN} bytes): people who message you"

@@ -50,12 +50,17 @@ HISTORY_CAPS: dict[str, str] = {
     "draft/event-playback": "",
 }
 
+# Offered with history when the server keeps a full-text index of it.
+SEARCH_CAP = "soju.im/search"
+
 
 def offered_caps(core: ChatCore) -> dict[str, str]:
     """The capabilities this server offers."""
     caps = dict(SUPPORTED_CAPS)
     if core.history is not None:
         caps.update(HISTORY_CAPS)
+        if core.search is not None:
+            caps[SEARCH_CAP] = ""
     if core.accounts is not None:
         caps.update(accounts.ACCOUNT_CAPS)
     elif core.unix_users is not None:
