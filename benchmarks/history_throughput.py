@@ -28,7 +28,8 @@ by default) matters: each loop turn ends with an fsync, and a tmpfs makes
 that free. The generator is one `selectors` loop over non-blocking sockets;
 it counts deliveries with `bytes.count` and never parses a relayed line, so
 it stays cheaper than the server (compare the two CPU columns: a generator
-near 100 % of one core would be the bottleneck). Loopback only.
+near 100 % of one core would be the bottleneck). Loopback only. After each
+file run, a line gives the search index's figures (benchmarks/search_index.py).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ from pathlib import Path
 
 if __package__:
     from benchmarks import serverctl
+    from benchmarks.search_index import index_cost
 else:  # run as a script: benchmarks/ is on sys.path
     import serverctl
+    from search_index import index_cost
 
 
 HOST = "127.0.0.1"
@@ -396,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                     f" {percent(result.server_cpu, result.seconds):>10}"
                     f" {percent(result.generator_cpu, result.seconds):>13}"
                 )
+                if mode == "file":  # what the search index of that history cost
+                    print(f"     {index_cost(Path(db)).report()}")
     medians = {
         mode: statistics.median([r.rate for r in results if r.mode == mode] or [0.0])
         for mode in ("memory", "file")

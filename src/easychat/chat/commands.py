@@ -19,6 +19,7 @@ from easychat.chat.handlers import (
     redaction,
     registration,
     rename,
+    search,
     who,
 )
 from easychat.chat.identity import accounts, sasl
@@ -53,6 +54,7 @@ COMMANDS: dict[str, Command] = {
     "BATCH": Command(multiline.handle_batch, 1),
     "CHATHISTORY": Command(chathistory.handle_chathistory, 0),
     "REDACT": Command(redaction.handle_redact, 2),
+    "SEARCH": Command(search.handle_search, 1),
     "AWAY": Command(messaging.handle_away, 0),
     "MARKREAD": Command(markread.handle_markread, 0),
     "SETNAME": Command(registration.handle_setname, 1),

@@ -25,6 +25,7 @@ from easychat.chat.protection.access import Access, KlineStore
 from easychat.chat.protection.iplimits import IPLimits
 from easychat.chat.readmarkers import ReadMarkers, ReadMarkerStore
 from easychat.chat.rooms import RoomStore, restore_all
+from easychat.chat.search import SearchIndex
 from easychat.chat.state import Channel, Client
 from easychat.proto import numerics as n
 from easychat.proto.message import LineTooLongError, Message, ProtocolError, parse
@@ -71,6 +72,7 @@ class ChatCore(Delivery, Labelling):
         klines: KlineStore | None = None,
         rooms: RoomStore | None = None,
         read_markers: ReadMarkerStore | None = None,
+        search: SearchIndex | None = None,
         timer: Callable[[], float] | None = None,
         unix_users: Callable[[str], bool] | None = None,
     ) -> None:
@@ -97,6 +99,7 @@ class ChatCore(Delivery, Labelling):
         self.started = clock()
         self._out: list[Action] = []
         self.history = history
+        self.search = search  # the full-text index of the history (SEARCH)
         self.accounts = accounts
         self.unix_users = unix_users
         self.access = Access()  # failed-login throttles, K-lines

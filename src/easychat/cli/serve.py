@@ -45,6 +45,7 @@ from easychat.net.unixsock import UnixSocketError, is_local_user
 from easychat.store.accounts import AccountsVersionError, SQLiteAccounts
 from easychat.store.clientlog import default_log_dir
 from easychat.store.history import HistoryVersionError, SQLiteHistory
+from easychat.store.history_search import HistorySearch, SearchVersionError
 from easychat.store.lock import HistoryLock, InUseError, hold_lock
 from easychat.store.private import exposure_warning
 from easychat.store.readmarkers import ReadMarkersVersionError, SQLiteReadMarkers
@@ -185,6 +186,15 @@ def open_accounts(history: SQLiteHistory) -> SQLiteAccounts:
         raise SettingsError(f"--db: cannot open accounts in {history.path}: {exc}") from None
 
 
+def open_search(history: SQLiteHistory) -> HistorySearch:
+    """The full-text index of the history, in the history file on its connection."""
+    try:
+        return HistorySearch(history)
+    except (sqlite3.Error, SearchVersionError) as exc:
+        where = history.path
+        raise SettingsError(f"--db: cannot open the search index in {where}: {exc}") from None
+
+
 def open_rooms(history: SQLiteHistory) -> SQLiteRooms:
     """The kept rooms, in the history file on the history's connection."""
     try:
@@ -297,6 +307,7 @@ def run(settings: dict[str, Any], console: Console, tty: bool) -> int:
         )
     accounts = open_accounts(history)  # accounts and K-lines, in the history file
     rooms = open_rooms(history)  # kept rooms (modes, topic, bans, ...), in the history file
+    search = open_search(history)  # the full-text index (SEARCH), in the history file
     unix = unix_path(settings)
     core = ChatCore(
         config,
@@ -305,6 +316,7 @@ def run(settings: dict[str, Any], console: Console, tty: bool) -> int:
         klines=accounts,
         rooms=rooms,
         read_markers=open_read_markers(history),
+        search=search,
         unix_users=is_local_user if unix is not None else None,
     )
     server = Server(

@@ -15,6 +15,7 @@ from easychat.chat.history import HistoryWriteError
 from easychat.net.connection import WOULD_BLOCK, Connection
 from easychat.net.console import Console
 from easychat.net.handshakes import Handshakes
+from easychat.net.indexing import Indexing
 from easychat.net.listeners import Listener, Listeners
 from easychat.net.messagelog import MessageLog
 from easychat.net.output import Output
@@ -126,6 +127,7 @@ class Server(Output, Handshakes, Listeners):
         self._in_flight: list[tuple[int, list[tuple[Connection, int]]]] = []
         self._unsynced: list[tuple[Connection, int]] = []  # for the next one
         self._listeners: list[Listener] = []
+        self._indexing = Indexing(core.search)  # the search index's steps, between turns
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -154,13 +156,15 @@ class Server(Output, Handshakes, Listeners):
             self._syncer = Syncer(history.sync, self._wake_w)
         next_tick = time.monotonic() + self.tick_seconds
         while not self._stopping:
-            timeout = max(0.0, next_tick - time.monotonic())
-            for key, mask in self.selector.select(timeout):
+            timeout = 0.0 if self._indexing.due else max(0.0, next_tick - time.monotonic())
+            events = self.selector.select(timeout)
+            for key, mask in events:
                 self._handle_event(key, mask)
             if self._syncer is not None and (number := self._syncer.finished()):
                 self._synced(number)
             self._drop_failed_writers()
-            if time.monotonic() >= next_tick:
+            ticked = time.monotonic() >= next_tick
+            if ticked:
                 self._expire_handshakes()
                 self._apply(self.core.tick())
                 next_tick = time.monotonic() + self.tick_seconds
@@ -168,6 +172,7 @@ class Server(Output, Handshakes, Listeners):
             self._release(self._commit(sync=self._syncer is None))
             self._flush_dirty()
             self._flush_console()
+            self._indexing.after_turn(idle=not events, ticked=ticked)
         self._shutdown()
 
     # -- events ------------------------------------------------------------

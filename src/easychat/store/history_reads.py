@@ -79,6 +79,10 @@ class BlockReads:
             return (block_id + 1) << OFFSET_BITS
         return block_id << OFFSET_BITS | offset
 
+    def place_at(self, time_ms: int) -> int:
+        """The place bound for a time: records below it are older than `time_ms`."""
+        return self._first_place_at(time_ms)
+
     def _after_place(self, target: str, point: Selector) -> int | None:
         """Records after `point` have places above this; None for an unknown msgid."""
         if point.msgid is not None:
@@ -221,6 +225,20 @@ class BlockReads:
             if last and last[0].seq >= above:
                 found.append((last[0].seq, target, last[0].time_ms))
         return [(target, latest) for _, target, latest in sorted(found)[:limit]]
+
+
+def record_at(db: sqlite3.Connection, place: int) -> Record | None:
+    """The record at a place, or None where there is none (removed, or never)."""
+    row = db.execute(
+        "SELECT target, body FROM blocks WHERE id = ?", (place >> OFFSET_BITS,)
+    ).fetchone()
+    if row is None:
+        return None
+    parts = str(row[1]).split("\n")
+    offset = place & (blocks.BLOCK_CAP - 1)
+    if offset >= len(parts) or not parts[offset]:
+        return None
+    return _record(place, str(row[0]), blocks.decode(parts[offset]))
 
 
 def _record(place: int, target: str, entry: Entry) -> Record:

@@ -187,6 +187,14 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
         "It belongs to your account, so all your connections are told of it (and of it on"
         " JOIN) with draft/read-marker; without an account it lasts as long as the connection.",
     ),
+    "SEARCH": (
+        "SEARCH <attribute>=<value>[;<attribute>=<value>...]",
+        "Searches stored PRIVMSGs and NOTICEs (soju.im/search), when the server keeps history."
+        " Attributes: text (every word must occur), in (a room or a nick), from (a nick),"
+        " after and before (server times, inclusive), limit.",
+        "Only your rooms and your own private conversations are searched; results come as a"
+        " soju.im/search batch, oldest first.",
+    ),
     "AWAY": (
         "AWAY [:<text>]",
         f"With text marks you away (cut to {limits.AWAYLEN} bytes): people who message you"

@@ -55,6 +55,9 @@ HISTORY_CAPS: dict[str, str] = {
     "draft/message-redaction": "",
 }
 
+# Offered with history when the server keeps a full-text index of it.
+SEARCH_CAP = "soju.im/search"
+
 
 def offered_caps(core: ChatCore) -> dict[str, str]:
     """The capabilities this server offers."""
@@ -63,6 +66,8 @@ def offered_caps(core: ChatCore) -> dict[str, str]:
     if core.history is not None:
         caps.update(HISTORY_CAPS)
         caps.update(markread.READ_MARKER_CAPS)
+        if core.search is not None:
+            caps[SEARCH_CAP] = ""
     if core.accounts is not None:
         caps.update(accounts.ACCOUNT_CAPS)
     elif core.unix_users is not None:
